@@ -1,0 +1,186 @@
+"""`regwatch` commands. Thin: each calls into the core and renders the result."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from crawler import console as views
+from crawler.config import Config, load_config
+from crawler.errors import ConfigError, RegwatchError
+from crawler.storage import db, documents, runs
+
+app = typer.Typer(help="Regwatch: watch regulatory sources, queue what they publish.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+FAILED_STATUSES = {"failed", "blocked"}
+
+
+@app.callback()
+def main(ctx: typer.Context,
+         config: Annotated[Optional[Path], typer.Option("--config", "-c", help="config.yaml to use")] = None):
+    ctx.obj = {"config_path": config}
+
+
+def _config(ctx: typer.Context) -> Config:
+    try:
+        return load_config(ctx.obj["config_path"])
+    except ConfigError as error:
+        views.err_console.print(f"[red]config error:[/] {error}", markup=True, highlight=False)
+        raise typer.Exit(2) from error
+
+
+def _session(config: Config):
+    return db.open_session(config.database_url)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create or upgrade the database schema."""
+    config = _config(ctx)
+    with _session(config) as session:
+        runs.sync_sources(session, config.sources)
+    views.console.print(f"database ready: {config.database_url}")
+
+
+@app.command()
+def sources(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The configured sources with their last run's status and stored items."""
+    config = _config(ctx)
+    with _session(config) as session:
+        summaries = runs.source_summaries(session, config.sources)
+    if as_json:
+        print(json.dumps([s.as_json() for s in summaries], ensure_ascii=False, indent=2))
+    else:
+        views.console.print(views.sources_table(summaries))
+
+
+def run_crawl(config: Config, source_ids: list[str] | None, since: date | None, replay: list[Path] | None,
+              settings: list[str]) -> int:
+    from crawler.runner import Crawl, parse_overrides, select_sources
+
+    try:
+        chosen = [s.id for s in select_sources(config, source_ids)]
+        with views.crawl_progress(chosen) as on_progress:
+            outcomes = Crawl(config, source_ids, since=since, replay=replay,
+                             overrides=parse_overrides(settings), on_progress=on_progress).run()
+    except (ConfigError, FileNotFoundError) as error:
+        views.err_console.print(f"[red]error:[/] {error}", highlight=False)
+        return 2
+    views.console.print(views.outcomes_table(outcomes))
+    return 1 if any(o.status in FAILED_STATUSES for o in outcomes) else 0
+
+
+@app.command()
+def crawl(
+    ctx: typer.Context,
+    source_ids: Annotated[Optional[list[str]], typer.Argument(help="sources to crawl (default: all enabled)")] = None,
+    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="ignore items before this date")] = None,
+    replay: Annotated[Optional[list[Path]], typer.Option(help="answer requests from this WARC file or folder")] = None,
+    setting: Annotated[Optional[list[str]], typer.Option("-s", help="Scrapy setting NAME=VALUE")] = None,
+) -> None:
+    """Crawl sources now; exit 1 if any source failed."""
+    config = _config(ctx)
+    raise typer.Exit(run_crawl(config, source_ids, since.date() if since else None, replay, setting or []))
+
+
+@app.command()
+def parse(
+    ctx: typer.Context,
+    source_id: str,
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    url: Annotated[str, typer.Option(help="the URL the response came from (picks the parser)")],
+    fetched_at: Annotated[Optional[str], typer.Option(help="ISO moment of the fetch (default: now)")] = None,
+    full: Annotated[bool, typer.Option("--full", help="also print dates and text")] = False,
+) -> None:
+    """Run a source's parser on a saved response; print the candidate items as JSON lines."""
+    from crawler.parsing import parse_file
+
+    config = _config(ctx)
+    moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00")) if fetched_at else datetime.now(timezone.utc)
+    try:
+        items, follow = parse_file(config, source_id, file, url, moment)
+    except RegwatchError as error:
+        error.source = error.source or source_id
+        error.url = error.url or url
+        views.err_console.print(f"[red]{error.kind}:[/] {error}", highlight=False)
+        raise typer.Exit(1) from error
+    for item in items:
+        print(json.dumps(item.public_dict(full=full), ensure_ascii=False, sort_keys=False))
+    for next_url in follow:
+        views.err_console.print(f"would follow: {next_url}", highlight=False)
+
+
+@app.command()
+def queue(
+    ctx: typer.Context,
+    status: Annotated[Optional[str], typer.Option(help="new|accepted|rejected|snoozed|updated")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    source: Annotated[Optional[str], typer.Option(help="only this source")] = None,
+) -> None:
+    """The candidate items awaiting review, newest and most relevant first."""
+    if status and status not in documents.QUEUE_STATUSES:
+        views.err_console.print(f"unknown status {status!r}: use one of {', '.join(documents.QUEUE_STATUSES)}")
+        raise typer.Exit(2)
+    config = _config(ctx)
+    with _session(config) as session:
+        table_limit = limit if (as_json or limit) else 50
+        rows = documents.list_queue(session, status=status, limit=table_limit, source_id=source)
+        if as_json:
+            for document, triage in rows:
+                print(json.dumps(documents.queue_entry(document, triage), ensure_ascii=False))
+        else:
+            views.console.print(views.queue_table(rows))
+
+
+@app.command()
+def show(ctx: typer.Context, item_id: int,
+         evidence: Annotated[bool, typer.Option("--evidence", help="print the archived response")] = False) -> None:
+    """One item with its identifiers, dates, versions and archived evidence."""
+    config = _config(ctx)
+    with _session(config) as session:
+        found = documents.get_document(session, item_id)
+    if found is None:
+        views.err_console.print(f"no item {item_id}")
+        raise typer.Exit(1)
+    views.console.print(views.document_view(*found))
+    if evidence:
+        _print_evidence(config, found[2][-1])
+
+
+def _print_evidence(config: Config, version) -> None:
+    from crawler.archive import read_record
+
+    if not version.warc_file:
+        views.console.print("no archived response for this version")
+        return
+    record = read_record(config.resolve(config.archive_dir / version.warc_file), version.warc_offset)
+    views.console.print(f"[bold]{record.status}[/] {record.url}  (fetched {record.fetched_at:%Y-%m-%d %H:%M UTC})")
+    for name, value in record.headers:
+        views.console.print(f"{name}: {value}", highlight=False)
+    sys.stdout.write("\n" + record.body.decode("utf-8", "replace") + "\n")
+
+
+@app.command()
+def demo(ctx: typer.Context,
+         archive: Annotated[Optional[Path], typer.Option(help="demo WARC (default: demo/demo.warc.gz)")] = None) -> None:
+    """Crawl every default source from the shipped demo archive into a fresh SQLite file."""
+    config = _config(ctx)
+    archive = archive or config.base_dir / "demo" / "demo.warc.gz"
+    demo_dir = config.base_dir / "regwatch-data" / "demo"
+    shutil.rmtree(demo_dir, ignore_errors=True)
+    demo_dir.mkdir(parents=True)
+    config.storage.url = f"sqlite:///{demo_dir / 'regwatch-demo.db'}"
+    config.archive.dir = demo_dir / "archive"
+    code = run_crawl(config, None, None, [archive], [])
+    with _session(config) as session:
+        views.console.print(views.queue_table(documents.list_queue(session, limit=40)))
+    views.console.print(f"demo database: {demo_dir / 'regwatch-demo.db'} "
+                        f"(try: regwatch --config {config.path} queue, with REGWATCH_DATABASE_URL set to it)")
+    raise typer.Exit(code)

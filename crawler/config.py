@@ -1,0 +1,275 @@
+"""pydantic models of config.yaml: the one source of truth for settings.
+
+This is the only module that reads environment variables: ``REGWATCH_CONFIG``,
+``REGWATCH_DATABASE_URL`` and ``${VAR}`` references inside the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from crawler.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_USER_AGENT = "Regwatch/0.1 (+https://github.com/regwatch/regwatch)"
+Category = Literal["law_regulation", "standard", "court", "guidance", "industry"]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
+_DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+# Where a source's jurisdiction implies its calendar; a source may set `timezone` itself.
+_TIMEZONE_BY_COUNTRY = {
+    "US": "America/New_York",
+    "CN": "Asia/Shanghai",
+    "GB": "Europe/London",
+    "EU": "Europe/Brussels",
+    "IT": "Europe/Rome",
+    "FR": "Europe/Paris",
+    "VA": "Europe/Rome",
+    "DE": "Europe/Berlin",
+}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'45s', '30m', '6h', '1d' or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"invalid duration {value!r}: use e.g. 45s, 30m, 6h or 1d")
+    return timedelta(seconds=float(match.group(1)) * _DURATION_UNITS[match.group(2)])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageConfig(_Strict):
+    url: str = "sqlite:///regwatch-data/regwatch.db"
+
+
+class ArchiveConfig(_Strict):
+    dir: Path = Path("regwatch-data/archive")
+    enabled: bool = True
+
+
+class CrawlConfig(_Strict):
+    obey_robots: bool = True
+    delay_s: float = Field(1.0, ge=0)
+    concurrency_per_domain: int = Field(2, ge=1)
+    timeout_s: float = Field(30, gt=0)
+    retries: int = Field(2, ge=0)
+    max_response_mb: float = Field(20, gt=0)
+    user_agent: str = DEFAULT_USER_AGENT
+    max_retry_after_s: float = Field(120, ge=0)
+    lookback_days: int = Field(14, ge=1)
+    max_pages: int = Field(20, ge=1)
+
+
+class Schedule(_Strict):
+    interval: timedelta | None = None
+    cron: str | None = None
+    jitter_s: int = Field(60, ge=0)
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta | None:
+        return None if value is None else parse_duration(value)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Schedule:
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError("give exactly one of interval or cron")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"cron {self.cron!r} must have 5 fields: minute hour day month weekday")
+        return self
+
+
+class SourceConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    spider: str
+    urls: dict[str, str]
+    name: str | None = None
+    authority: str | None = None
+    jurisdiction: str | None = Field(None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+    category: Category | None = None
+    language: str | None = None
+    timezone: str | None = None
+    schedule: Schedule = Field(default_factory=lambda: Schedule(interval=timedelta(hours=6)))
+    query: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    proxy: str | None = None
+    api_key: str | None = None
+    crawl: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _urls_as_mapping(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"url": value}
+        if isinstance(value, list):
+            return {("url" if i == 0 else f"url{i + 1}"): url for i, url in enumerate(value)}
+        return value
+
+    @field_validator("urls")
+    @classmethod
+    def _urls_present(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("at least one URL is needed")
+        for key, url in value.items():
+            if not re.match(r"^https?://", url):
+                raise ValueError(f"urls.{key}: {url!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> SourceConfig:
+        self.name = self.name or self.id
+        self.authority = self.authority or self.name
+        if self.timezone is None and self.jurisdiction:
+            self.timezone = _TIMEZONE_BY_COUNTRY.get(self.jurisdiction.split("-")[0])
+        self.timezone = self.timezone or "UTC"
+        return self
+
+    def crawl_settings(self, base: CrawlConfig) -> CrawlConfig:
+        """The global crawl politeness with this source's overrides applied."""
+        return CrawlConfig.model_validate({**base.model_dump(), **self.crawl})
+
+
+class Config(_Strict):
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    path: Path | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Config:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise ValueError(f"source id {source.id!r} appears twice")
+            seen.add(source.id)
+        return self
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        known = ", ".join(s.id for s in self.sources) or "none"
+        raise ConfigError(f"no source {source_id!r} in {self.path} (known: {known})")
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def resolve(self, path: Path) -> Path:
+        """Relative paths in the config are relative to the config file's folder."""
+        return path if path.is_absolute() else (self.base_dir / path)
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.resolve(self.archive.dir)
+
+    @property
+    def database_url(self) -> str:
+        return resolve_database_url(self.storage.url, self.base_dir)
+
+
+def resolve_database_url(url: str, base_dir: Path) -> str:
+    """Make a relative SQLite path absolute against base_dir and create its folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        db_path = Path(url[len(prefix):])
+        if not db_path.is_absolute():
+            db_path = base_dir / db_path
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(db_path)
+    return url
+
+
+def find_config_path(explicit: str | Path | None = None) -> Path:
+    """--config, then REGWATCH_CONFIG, then ./config.yaml, then the project's own config.yaml."""
+    candidates = [explicit, os.environ.get("REGWATCH_CONFIG")]
+    for candidate in candidates:
+        if candidate:
+            path = Path(candidate).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"config file {path} does not exist")
+            return path.resolve()
+    for path in (Path.cwd() / "config.yaml", PROJECT_ROOT / "config.yaml"):
+        if path.is_file():
+            return path.resolve()
+    raise ConfigError("no config.yaml found: pass --config PATH or set REGWATCH_CONFIG")
+
+
+def _expand_env(value: Any) -> Any:
+    """Replace ${VAR} in strings; an unset variable becomes empty (the source then reports it)."""
+    if isinstance(value, str):
+        expanded = _ENV_REF.sub(lambda m: os.environ.get(m.group(1), ""), value)
+        return expanded if expanded or not _ENV_REF.search(value) else None
+    if isinstance(value, list):
+        return [_expand_env(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand_env(v) for k, v in value.items()}
+    return value
+
+
+def _describe(error: ValidationError, where: str) -> str:
+    lines = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"{where}: field '{field}': {problem['msg']}")
+    return "\n".join(lines)
+
+
+def _validate_sources(raw_sources: Any, path: Path) -> list[SourceConfig]:
+    if raw_sources is None:
+        return []
+    if not isinstance(raw_sources, list):
+        raise ConfigError(f"{path}: 'sources' must be a list")
+    sources, problems = [], []
+    for index, raw in enumerate(raw_sources):
+        source_id = raw.get("id", "?") if isinstance(raw, dict) else "?"
+        try:
+            sources.append(SourceConfig.model_validate(_expand_env(raw)))
+        except ValidationError as error:
+            problems.append(_describe(error, f"{path}: source '{source_id}' (sources[{index}])"))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return sources
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate config.yaml; errors name the field and the source id."""
+    config_path = find_config_path(path)
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{config_path}: not valid YAML: {error}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{config_path}: the top level must be a mapping")
+    sources = _validate_sources(raw.pop("sources", None), config_path)
+    try:
+        config = Config.model_validate({**_expand_env(raw), "path": config_path})
+    except ValidationError as error:
+        raise ConfigError(_describe(error, str(config_path))) from error
+    config.sources = sources
+    try:
+        Config._unique_ids(config)
+    except ValueError as error:
+        raise ConfigError(f"{config_path}: {error}") from error
+    if os.environ.get("REGWATCH_DATABASE_URL"):
+        config.storage.url = os.environ["REGWATCH_DATABASE_URL"]
+    return config

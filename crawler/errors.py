@@ -1,0 +1,58 @@
+"""The few named kinds of failure a source run can record."""
+
+from __future__ import annotations
+
+
+class RegwatchError(Exception):
+    """A failure that belongs to one source and, usually, one URL."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, source: str | None = None, url: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.url = url
+
+    def __str__(self) -> str:
+        where = f" ({self.url})" if self.url else ""
+        who = f"{self.source}: " if self.source else ""
+        return f"{who}{self.message}{where}"
+
+
+class ConfigError(RegwatchError):
+    kind = "config"
+
+
+class FetchFailed(RegwatchError):
+    kind = "fetch_failed"
+
+
+class SourceBlocked(RegwatchError):
+    """Anti-bot page, captcha, HTTP 403 or robots.txt disallow: never parsed into items."""
+
+    kind = "blocked"
+
+
+class Unparseable(RegwatchError):
+    kind = "unparseable"
+
+
+class RateLimited(RegwatchError):
+    kind = "rate_limited"
+
+
+class NotConfigured(RegwatchError):
+    """A source that needs something the user has not given (an API key, a URL)."""
+
+    kind = "not_configured"
+
+
+class Unauthorized(RegwatchError):
+    kind = "unauthorized"
+
+
+class SuspiciousEmpty(RegwatchError):
+    """A source that normally yields items yielded none: the usual sign of a redesign."""
+
+    kind = "empty"

@@ -1,0 +1,59 @@
+"""`regwatch parse`: a source's parser run on a saved response, exactly as in a live crawl."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from scrapy import Request
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+
+from crawler.config import Config, ConfigError
+from crawler.items import CandidateItem
+from crawler.pipelines import normalize_item
+
+
+def read_headers(path: Path) -> dict[str, str]:
+    """Optional `<file>.headers` beside an example: 'Name: value' lines, as the site sent them."""
+    headers: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, sep, value = line.partition(":")
+            if sep:
+                headers[name.strip()] = value.strip()
+    return headers
+
+
+def spider_for(config: Config, source_id: str):
+    source = config.source(source_id)
+    settings = Settings()
+    settings.setmodule("crawler.scrapy_settings")
+    try:
+        spider_class = SpiderLoader.from_settings(settings).load(source.spider)
+    except KeyError:
+        raise ConfigError(f"source {source_id!r}: unknown spider {source.spider!r}") from None
+    return spider_class(source=source)
+
+
+def parse_file(config: Config, source_id: str, path: Path, url: str, fetched_at: datetime,
+               headers: dict[str, str] | None = None) -> tuple[list[CandidateItem], list[str]]:
+    """(normalized items, URLs the crawl would follow next) for one saved response."""
+    spider = spider_for(config, source_id)
+    body = path.read_bytes()
+    headers = headers if headers is not None else read_headers(path.with_name(path.name + ".headers"))
+    scrapy_headers = Headers(headers)
+    response_class = responsetypes.from_args(headers=scrapy_headers, url=url, body=body)
+    request = Request(url, meta={"fetched_at": fetched_at})
+    response = response_class(url=url, body=body, headers=scrapy_headers, request=request)
+    items, follow = [], []
+    for result in spider.parse_response(response):
+        if isinstance(result, CandidateItem):
+            normalized = normalize_item(result, spider.source)
+            if normalized is not None:
+                items.append(normalized)
+        else:
+            follow.append(result.url)
+    return items, follow

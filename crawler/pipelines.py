@@ -1,0 +1,135 @@
+"""Scrapy item pipelines: normalize -> dedupe -> store.
+
+`normalize_item` is also what `regwatch parse` runs, so a parsed file and a live crawl give the
+same item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from scrapy import Spider
+from scrapy.exceptions import DropItem
+
+from crawler.config import SourceConfig
+from crawler.errors import Unparseable
+from crawler.items import CandidateItem
+from crawler.normalize import canonical_url, clean_line, clean_text, content_hash, first_paragraph
+from crawler.relevance import score
+from crawler.storage.documents import Evidence, StoreCounts, store_items
+
+STORE_BATCH_SIZE = 500
+
+
+@dataclass
+class ScrapedItem:
+    """What a spider yields: the item and where its evidence is archived."""
+
+    item: CandidateItem
+    evidence: Evidence | None = None
+
+
+def _matches_keywords(item: CandidateItem, keywords: list[str]) -> bool:
+    haystack = f"{item.title}\n{item.summary}\n{item.text}".lower()
+    return any(keyword.lower() in haystack for keyword in keywords)
+
+
+def normalize_item(item: CandidateItem, source: SourceConfig) -> CandidateItem | None:
+    """Canonical URL, clean text, a summary, relevance and content hash; None when the source's
+    keywords rule the item out."""
+    title = clean_line(item.title)
+    if not title:
+        raise Unparseable("an entry has no title", source=source.id, url=item.url)
+    text = clean_text(item.text)
+    summary = " ".join(clean_text(item.summary).split()) or first_paragraph(text)
+    normalized = item.model_copy(update={
+        "url": canonical_url(item.url), "title": title, "summary": summary, "text": text,
+        "identifiers": {k: clean_line(str(v)) for k, v in item.identifiers.items() if v not in (None, "")},
+        "authority": item.authority or source.authority, "jurisdiction": item.jurisdiction or source.jurisdiction,
+        "category": item.category or source.category, "language": item.language or source.language,
+    })
+    if source.keywords and not _matches_keywords(normalized, source.keywords):
+        return None
+    normalized.relevance = score(title, f"{summary}\n{text}", tuple(source.keywords))
+    normalized.content_hash = content_hash({
+        "title": title, "published": normalized.published, "summary": summary, "text": text,
+        "doc_type": normalized.doc_type, "identifiers": normalized.identifiers, "dates": normalized.dates,
+    })
+    return normalized
+
+
+def is_before(item: CandidateItem, since: date | None) -> bool:
+    return since is not None and item.published is not None and item.published < since
+
+
+class _RunPipeline:
+    """Pipelines reach the source's run through the crawler's spider."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    @property
+    def spider(self) -> Spider:
+        return self.crawler.spider
+
+
+class NormalizePipeline(_RunPipeline):
+    def process_item(self, scraped: ScrapedItem) -> ScrapedItem:
+        spider = self.spider
+        run = spider.run
+        try:
+            item = normalize_item(scraped.item, spider.source)
+        except Unparseable as error:
+            run.record(error)
+            raise DropItem(str(error)) from error
+        if item is None:
+            raise DropItem(f"{scraped.item.url}: matches none of the source's keywords")
+        if is_before(item, run.since):
+            raise DropItem(f"{item.url}: published {item.published}, before --since {run.since}")
+        scraped.item = item
+        return scraped
+
+
+class RunDedupePipeline(_RunPipeline):
+    """One copy per URL per run; the database then decides new, updated or unchanged."""
+
+    def open_spider(self) -> None:
+        self.seen: set[str] = set()
+
+    def process_item(self, scraped: ScrapedItem) -> ScrapedItem:
+        if scraped.item.url in self.seen:
+            raise DropItem(f"{scraped.item.url}: already seen in this run")
+        self.seen.add(scraped.item.url)
+        self.spider.run.counters["items_parsed"] += 1
+        return scraped
+
+
+class StorePipeline(_RunPipeline):
+    """Stores in batches: a killed crawl loses at most a batch, which the next run fetches again
+    because validators are only saved once a run has finished."""
+
+    def open_spider(self) -> None:
+        self.batch: list[tuple[CandidateItem, Evidence | None]] = []
+
+    def process_item(self, scraped: ScrapedItem) -> ScrapedItem:
+        self.batch.append((scraped.item, scraped.evidence))
+        if len(self.batch) >= STORE_BATCH_SIZE:
+            self.flush()
+        return scraped
+
+    def flush(self) -> None:
+        run = self.spider.run
+        counts: StoreCounts = store_items(run.session, run.source_id, self.batch, run.run_id)
+        run.counters["items_new"] += counts.new
+        run.counters["items_updated"] += counts.updated
+        run.counters["items_unchanged"] += counts.unchanged
+        self.batch = []
+
+    def close_spider(self) -> None:
+        if self.batch:
+            self.flush()

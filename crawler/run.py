@@ -1,0 +1,95 @@
+"""The state of one source's crawl run, shared by its spider, middlewares and pipelines."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from crawler.archive import ReplayIndex, WarcRecorder
+from crawler.config import Config, SourceConfig
+from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, SuspiciousEmpty
+from crawler.storage import documents, runs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunContext:
+    source: SourceConfig
+    config: Config
+    session: Session
+    run_id: int
+    now: datetime
+    since: date | None = None
+    recorder: WarcRecorder | None = None
+    replay: ReplayIndex | None = None
+    counters: Counter = field(default_factory=Counter)
+    errors: list[RegwatchError] = field(default_factory=list)
+    validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    fresh_validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    on_progress: Callable[[str, str], None] | None = None
+    status_at_finish: str | None = None
+
+    def progress(self, event: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.source_id, event)
+
+    @property
+    def source_id(self) -> str:
+        return self.source.id
+
+    @property
+    def lookback_start(self) -> date:
+        """From when to ask APIs for documents: --since, else the configured lookback."""
+        days = self.source.crawl_settings(self.config.crawl).lookback_days
+        return self.since or (self.now - timedelta(days=days)).date()
+
+    def record(self, error: RegwatchError) -> None:
+        """Keep an error on this run (in the database at once) and log it with source and URL."""
+        error.source = error.source or self.source_id
+        self.errors.append(error)
+        runs.record_error(self.session, self.run_id, error.kind, error.message, error.url)
+        log.error("%s", error)
+
+    def stored_urls(self, urls: list[str]) -> set[str]:
+        return documents.stored_urls(self.session, self.source_id, urls)
+
+    def status(self) -> str:
+        if not self.errors:
+            return "ok"
+        if all(isinstance(error, NotConfigured) for error in self.errors):
+            return "not_configured"
+        if all(isinstance(error, SourceBlocked) for error in self.errors):
+            return "blocked"
+        return "failed"
+
+    def check_not_empty(self) -> None:
+        """A source that yielded items last time and none now has probably changed its pages."""
+        if self.counters["items_parsed"] or self.errors:
+            return
+        if self.counters["requests"] and self.counters["requests"] == self.counters["not_modified"]:
+            return  # everything answered 304: nothing new, not nothing found
+        last_ok = runs.last_finished_run(self.session, self.source_id, status="ok")
+        if last_ok is not None and last_ok.items_parsed > 0:
+            url = next(iter(self.source.urls.values()))
+            self.record(SuspiciousEmpty(
+                f"source yielded 0 items, last run had {last_ok.items_parsed}", url=url))
+
+    def finish(self) -> str:
+        self.check_not_empty()
+        status = self.status()
+        if status == "ok" and self.fresh_validators:
+            runs.save_validators(self.session, self.source_id, self.fresh_validators)
+        if self.recorder is not None:
+            self.recorder.close()
+        counter_names = ("requests", "not_modified", "items_parsed", "items_new", "items_updated",
+                         "items_unchanged")
+        runs.finish_run(self.session, self.run_id, status, {n: self.counters[n] for n in counter_names},
+                        warc_file=self.recorder.relative_name if self.recorder and self.counters["requests"] else None)
+        self.status_at_finish = status
+        return status

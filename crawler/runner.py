@@ -1,0 +1,148 @@
+"""Runs a crawl: one Scrapy crawler per source in one process, each with its own run record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.archive import ReplayIndex, WarcRecorder
+from crawler.config import Config, ConfigError, SourceConfig
+from crawler.errors import RegwatchError
+from crawler.run import RunContext
+from crawler.storage import db, runs
+
+
+@dataclass
+class SourceOutcome:
+    source_id: str
+    run_id: int
+    status: str
+    counters: dict[str, int]
+    errors: list[str]
+
+
+def base_settings(config: Config, overrides: dict[str, str] | None = None, replay: bool = False) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.scrapy_settings", priority="project")
+    settings.setdict(politeness(config.crawl.model_dump()), priority="project")
+    if replay:  # the archive answers; no network, no robots.txt, no waiting
+        settings.setdict({"ROBOTSTXT_OBEY": False, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False},
+                         priority="project")
+    settings.setdict(overrides or {}, priority="cmdline")
+    return settings
+
+
+def politeness(crawl: dict[str, Any]) -> dict[str, Any]:
+    """config.yaml's crawl block as Scrapy settings."""
+    return {
+        "USER_AGENT": crawl["user_agent"],
+        "ROBOTSTXT_OBEY": crawl["obey_robots"],
+        "DOWNLOAD_DELAY": crawl["delay_s"],
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl["concurrency_per_domain"],
+        "DOWNLOAD_TIMEOUT": crawl["timeout_s"],
+        "RETRY_TIMES": crawl["retries"],
+        "DOWNLOAD_MAXSIZE": int(crawl["max_response_mb"] * 1024 * 1024),
+        "REGWATCH_MAX_RETRY_AFTER": crawl["max_retry_after_s"],
+    }
+
+
+def spider_for_source(spider_class: type, config: Config, source: SourceConfig, replay: bool) -> type:
+    """A subclass carrying this source's own crawl overrides (e.g. a slower delay) as Scrapy's
+    per-spider custom_settings; -s on the command line still wins."""
+    overrides = {}
+    if source.crawl and not replay:
+        overrides = politeness(source.crawl_settings(config.crawl).model_dump())
+    custom = {**(spider_class.custom_settings or {}), **overrides}
+    return type(spider_class.__name__, (spider_class,), {"custom_settings": custom})
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"-s expects NAME=VALUE, got {pair!r}")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def select_sources(config: Config, source_ids: list[str] | None) -> list[SourceConfig]:
+    """Named sources (even disabled ones), else every enabled source."""
+    if source_ids:
+        return [config.source(source_id) for source_id in source_ids]
+    return [source for source in config.sources if source.enabled]
+
+
+class Crawl:
+    def __init__(self, config: Config, source_ids: list[str] | None = None, since: date | None = None,
+                 replay: list[Path] | None = None, overrides: dict[str, str] | None = None,
+                 on_progress: Callable[[str, str], None] | None = None):
+        self.config, self.since, self.on_progress = config, since, on_progress
+        self.sources = select_sources(config, source_ids)
+        self.replay = ReplayIndex(replay) if replay else None
+        self.now = (self.replay.earliest if self.replay and self.replay.earliest else datetime.now(timezone.utc))
+        self.settings = base_settings(config, overrides, replay=self.replay is not None)
+        engine = db.get_engine(config.database_url)
+        db.upgrade_schema(engine)
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.contexts: list[RunContext] = []
+
+    def _context(self, session: Session, source: SourceConfig) -> RunContext:
+        runs.close_abandoned_runs(session, source.id)
+        run_id = runs.start_run(session, source.id, replay=self.replay is not None)
+        context = RunContext(source=source, config=self.config, session=session, run_id=run_id, now=self.now,
+                             since=self.since, replay=self.replay, on_progress=self.on_progress,
+                             validators=runs.load_validators(session, source.id))
+        if self.config.archive.enabled and self.replay is None:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            path = self.config.archive_dir / source.id / f"{stamp}-run{run_id}.warc.gz"
+            context.recorder = WarcRecorder(path, self.config.archive_dir)
+        return context
+
+    def run(self) -> list[SourceOutcome]:
+        with self.sessions() as session:
+            runs.sync_sources(session, self.config.sources)
+        process = CrawlerProcess(self.settings)
+        loader = SpiderLoader.from_settings(self.settings)
+        started = False
+        for source in self.sources:
+            context = self._context(self.sessions(), source)
+            self.contexts.append(context)
+            try:
+                spider_class = loader.load(source.spider)
+            except KeyError:
+                context.record(ConfigError(f"unknown spider {source.spider!r} (spiders: "
+                                           f"{', '.join(sorted(loader.list()))})"))
+                context.finish()
+                continue
+            try:
+                spider_class(source=source)  # fails fast when the source lacks a key or URL
+            except RegwatchError as error:
+                context.record(error)
+                context.finish()
+                continue
+            process.crawl(spider_for_source(spider_class, self.config, source, self.replay is not None),
+                          source=source, run=context)
+            started = True
+        if started:
+            process.start()
+        return [self._outcome(context) for context in self.contexts]
+
+    @staticmethod
+    def _outcome(context: RunContext) -> SourceOutcome:
+        if context.status_at_finish is None:  # the reactor stopped before this spider closed
+            context.finish()
+        counters = {name: context.counters[name] for name in
+                    ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged")}
+        outcome = SourceOutcome(context.source_id, context.run_id, context.status_at_finish, counters,
+                                [str(error) for error in context.errors])
+        context.session.close()
+        return outcome

@@ -1,0 +1,229 @@
+"""Storing candidate items with database-enforced dedup, and reading the queue back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crawler.items import UNIQUE_IDENTIFIERS, CandidateItem, Relevance
+from crawler.storage.models import (
+    Document,
+    DocumentIdentifier,
+    DocumentVersion,
+    TriageEvent,
+    TriageState,
+)
+
+QUEUE_STATUSES = ("new", "accepted", "rejected", "snoozed", "updated")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where the response an item came from is archived."""
+
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_record_id: str | None = None
+
+
+@dataclass
+class StoreCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: StoreCounts) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+def _document_fields(item: CandidateItem) -> dict[str, Any]:
+    return {
+        "url": item.url, "title": item.title, "published": item.published,
+        "authority": item.authority, "jurisdiction": item.jurisdiction, "category": item.category,
+        "doc_type": item.doc_type, "identifiers": item.identifiers,
+        "dates": {k: v.isoformat() for k, v in item.dates.items()}, "summary": item.summary,
+        "text": item.text, "language": item.language, "content_hash": item.content_hash,
+        "relevance_score": item.relevance.score, "relevance_terms": item.relevance.terms,
+        "fetched_at": item.fetched_at,
+    }
+
+
+def _unique_ids(item: CandidateItem) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in item.identifiers.items() if k in UNIQUE_IDENTIFIERS and v]
+
+
+def _find_existing(session: Session, source_id: str, items: list[CandidateItem]) -> dict[str, tuple]:
+    """Stored (id, content_hash, version_count) per item URL, matched by URL or unique identifier."""
+    rows = session.execute(
+        select(Document.url, Document.id, Document.content_hash, Document.version_count).where(
+            Document.source_id == source_id, Document.url.in_([i.url for i in items])
+        )
+    ).all()
+    found = {row.url: (row.id, row.content_hash, row.version_count) for row in rows}
+    pairs = {pair: item.url for item in items if item.url not in found for pair in _unique_ids(item)}
+    if pairs:
+        matches = session.execute(
+            select(DocumentIdentifier.scheme, DocumentIdentifier.value, Document.id,
+                   Document.content_hash, Document.version_count)
+            .join(Document, Document.id == DocumentIdentifier.document_id)
+            .where(DocumentIdentifier.source_id == source_id,
+                   tuple_(DocumentIdentifier.scheme, DocumentIdentifier.value).in_(list(pairs)))
+        ).all()
+        for match in matches:
+            found.setdefault(pairs[(match.scheme, match.value)], (match.id, match.content_hash, match.version_count))
+    return found
+
+
+def _version_row(document_id: int, version: int, item: CandidateItem, evidence: Evidence | None,
+                 run_id: int | None) -> dict[str, Any]:
+    evidence = evidence or Evidence()
+    return {
+        "document_id": document_id, "version": version, "content_hash": item.content_hash,
+        "item": item.model_dump(mode="json"), "fetched_at": item.fetched_at, "run_id": run_id,
+        "warc_file": evidence.warc_file, "warc_offset": evidence.warc_offset,
+        "warc_record_id": evidence.warc_record_id,
+    }
+
+
+def _insert_new(session: Session, source_id: str, batch: list[tuple[CandidateItem, Evidence | None]],
+                run_id: int | None, now: datetime) -> None:
+    rows = [{**_document_fields(item), "source_id": source_id, "first_seen_at": now, "version_count": 1}
+            for item, _ in batch]
+    ids = session.scalars(
+        insert(Document).returning(Document.id, sort_by_parameter_order=True), rows
+    ).all()
+    session.execute(insert(DocumentVersion), [
+        _version_row(doc_id, 1, item, evidence, run_id) for doc_id, (item, evidence) in zip(ids, batch)
+    ])
+    session.execute(insert(TriageState), [
+        {"document_id": doc_id, "status": "new", "updated": False, "changed_at": now} for doc_id in ids
+    ])
+    identifier_rows = [
+        {"document_id": doc_id, "source_id": source_id, "scheme": scheme, "value": value}
+        for doc_id, (item, _) in zip(ids, batch) for scheme, value in _unique_ids(item)
+    ]
+    if identifier_rows:
+        session.execute(insert(DocumentIdentifier), identifier_rows)
+
+
+def _apply_updates(session: Session, changed: list[tuple[int, int, CandidateItem, Evidence | None]],
+                   run_id: int | None, now: datetime) -> None:
+    fields = [{**_document_fields(item), "id": doc_id, "version_count": version}
+              for doc_id, version, item, _ in changed]
+    # The URL of the first sighting stays the document's address.
+    for row in fields:
+        row.pop("url")
+    session.execute(update(Document), fields)
+    session.execute(insert(DocumentVersion), [
+        _version_row(doc_id, version, item, evidence, run_id) for doc_id, version, item, evidence in changed
+    ])
+    session.execute(update(TriageState), [
+        {"document_id": doc_id, "updated": True, "changed_at": now} for doc_id, *_ in changed
+    ])
+    session.execute(insert(TriageEvent), [
+        {"document_id": doc_id, "at": now, "actor": "regwatch", "action": "updated",
+         "detail": {"version": version, "content_hash": item.content_hash}}
+        for doc_id, version, item, _ in changed
+    ])
+
+
+def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateItem, Evidence | None]],
+                run_id: int | None) -> StoreCounts:
+    latest = {item.url: (item, evidence) for item, evidence in batch}  # a URL twice in one batch: last wins
+    items = [item for item, _ in latest.values()]
+    existing = _find_existing(session, source_id, items)
+    now = datetime.now(timezone.utc)
+    counts, fresh, changed = StoreCounts(), [], []
+    for url, (item, evidence) in latest.items():
+        if url not in existing:
+            fresh.append((item, evidence))
+        elif existing[url][1] == item.content_hash:
+            counts.unchanged += 1
+        else:
+            doc_id, _, version_count = existing[url]
+            changed.append((doc_id, version_count + 1, item, evidence))
+    if fresh:
+        _insert_new(session, source_id, fresh, run_id, now)
+    if changed:
+        _apply_updates(session, changed, run_id, now)
+    counts.new, counts.updated = len(fresh), len(changed)
+    session.commit()
+    return counts
+
+
+def store_items(session: Session, source_id: str, batch: list[tuple[CandidateItem, Evidence | None]],
+                run_id: int | None = None) -> StoreCounts:
+    """Insert new documents, version changed ones, leave unchanged ones untouched.
+
+    Another writer may have stored the same document meanwhile; the unique constraints then
+    refuse our insert, and a second pass sees their row and treats ours as a re-sighting.
+    """
+    if not batch:
+        return StoreCounts()
+    try:
+        return _store_once(session, source_id, batch, run_id)
+    except IntegrityError:
+        session.rollback()
+        return _store_once(session, source_id, batch, run_id)
+
+
+def item_from_row(document: Document) -> CandidateItem:
+    return CandidateItem(
+        source=document.source_id, url=document.url, title=document.title,
+        published=document.published, authority=document.authority,
+        jurisdiction=document.jurisdiction, category=document.category, doc_type=document.doc_type,
+        identifiers=document.identifiers, summary=document.summary, language=document.language,
+        content_hash=document.content_hash, fetched_at=document.fetched_at,
+        relevance=Relevance(score=document.relevance_score, terms=document.relevance_terms),
+        dates=document.dates, text=document.text,
+    )
+
+
+def queue_entry(document: Document, triage: TriageState, full: bool = False) -> dict[str, Any]:
+    """An item as `queue --json` prints it: the item keys plus id, status and the updated flag."""
+    return {"id": document.id, "status": triage.status, "updated": triage.updated,
+            **item_from_row(document).public_dict(full=full)}
+
+
+def list_queue(session: Session, status: str | None = None, limit: int | None = None,
+               source_id: str | None = None) -> list[tuple[Document, TriageState]]:
+    """Newest first, then most relevant; `updated` selects changed items whatever their status."""
+    query = select(Document, TriageState).join(TriageState, TriageState.document_id == Document.id)
+    if status == "updated":
+        query = query.where(TriageState.updated.is_(True))
+    elif status:
+        query = query.where(TriageState.status == status)
+    if source_id:
+        query = query.where(Document.source_id == source_id)
+    query = query.order_by(Document.published.desc().nulls_last(), Document.relevance_score.desc(),
+                           Document.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return [(row[0], row[1]) for row in session.execute(query).all()]
+
+
+def get_document(session: Session, document_id: int) -> tuple[Document, TriageState, list[DocumentVersion]] | None:
+    document = session.get(Document, document_id)
+    if document is None:
+        return None
+    triage = session.get(TriageState, document_id)
+    versions = session.scalars(
+        select(DocumentVersion).where(DocumentVersion.document_id == document_id).order_by(DocumentVersion.version)
+    ).all()
+    return document, triage, list(versions)
+
+
+def stored_urls(session: Session, source_id: str, urls: list[str]) -> set[str]:
+    """Which of these canonical URLs are already stored for this source."""
+    if not urls:
+        return set()
+    return set(session.scalars(
+        select(Document.url).where(Document.source_id == source_id, Document.url.in_(urls))
+    ))

@@ -1,0 +1,359 @@
+"""Shared spider bases. A source module subclasses one and states only what differs.
+
+Parsing (`parse_response`) is a pure function of a recorded response; requests, errors,
+evidence and the "already stored?" check live here, once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, timezone
+from typing import Any
+
+import feedparser
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+
+from crawler.config import SourceConfig
+from crawler.encoding import decode_body
+from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, Unparseable
+from crawler.failures import classify_failure
+from crawler.items import CandidateItem
+from crawler.normalize import canonical_url, clean_line, html_to_text, local_date, parse_date
+from crawler.pipelines import ScrapedItem
+from crawler.storage.documents import Evidence
+
+Result = CandidateItem | Request
+
+# Pages that stand in for the content when a site refuses a crawler.
+_BLOCK_MARKERS = re.compile(
+    r"captcha|cf-chl|Just a moment\.\.\.|Attention Required! \| Cloudflare|DataDome|"
+    r"Access Denied|Request unsuccessful\. Incapsula|Pardon Our Interruption|"
+    r"环境异常|完成验证后即可继续访问|访问验证|滑动验证|安全验证|请开启JavaScript",
+    re.I,
+)
+
+
+def blocked_reason(response: Response) -> str | None:
+    """Why a 200 response looks like an anti-bot page rather than the source's content."""
+    if not isinstance(response, TextResponse) or len(response.body) > 60_000:
+        return None
+    head = response.body[:60_000].decode("utf-8", "ignore")
+    match = _BLOCK_MARKERS.search(head)
+    return f"page is an anti-bot challenge ({match.group(0)!r})" if match else None
+
+
+class RegwatchSpider(scrapy.Spider):
+    name = "regwatch_base"
+    doc_type = "other"
+    # Which config `urls` key(s) start a crawl; None means every URL.
+    start_keys: tuple[str, ...] | None = None
+    # Re-decode text by what the bytes are (feeds decode themselves from their XML declaration).
+    redecode = True
+
+    def __init__(self, source: SourceConfig, run: Any = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.source, self.run = source, run
+        self.check_configured()
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def check_configured(self) -> None:
+        """Raise NotConfigured when the source lacks something it needs (an API key, a URL)."""
+
+    def url_for(self, key: str) -> str:
+        try:
+            return self.source.urls[key]
+        except KeyError:
+            raise NotConfigured(f"config has no urls.{key} for this source", source=self.source.id) from None
+
+    @property
+    def now(self) -> datetime:
+        return self.run.now if self.run else datetime.now(timezone.utc)
+
+    # --- requests ------------------------------------------------------------------------------
+
+    async def start(self):
+        for request in self.first_requests():
+            yield request
+
+    def first_requests(self) -> Iterable[Request]:
+        keys = self.start_keys or tuple(self.source.urls)
+        for key in keys:
+            yield self.request(self.url_for(key))
+
+    def request(self, url: str, meta: dict | None = None, **kwargs: Any) -> Request:
+        meta = dict(meta or {})
+        if self.source.proxy:
+            meta["proxy"] = self.source.proxy
+        kwargs.setdefault("callback", self.handle)
+        return Request(url, errback=self.on_error, meta=meta, **kwargs)
+
+    def on_error(self, failure) -> None:
+        self.run.record(classify_failure(failure))
+
+    # --- parsing -------------------------------------------------------------------------------
+
+    def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
+        raise NotImplementedError
+
+    def parse_response(self, response: Response) -> list[Result]:
+        """The pure part: a recorded response in, candidate items (and follow-up requests) out."""
+        reason = blocked_reason(response)
+        if reason:
+            raise SourceBlocked(reason, url=response.url)
+        if self.redecode and isinstance(response, TextResponse):
+            response = decoded(response)
+        return list(self.parser_for(response.url)(response))
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        return self.handle(response)
+
+    def handle(self, response: Response) -> Iterator[Any]:
+        """The crawl callback: parse, record what went wrong, pass items on with their evidence."""
+        try:
+            results = self.parse_response(response)
+        except RegwatchError as error:
+            error.url = error.url or response.url
+            self.run.record(error)
+            return
+        except Exception as error:  # a parser bug on odd input must not stop the other sources
+            self.run.record(Unparseable(f"parser failed: {type(error).__name__}: {error}", url=response.url))
+            return
+        items = [r for r in results if isinstance(r, CandidateItem)]
+        for result in results:
+            if isinstance(result, Request):
+                yield result
+        yield from self.follow(response, items)
+
+    def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
+        """What a crawl does with parsed items: by default, store them."""
+        for item in items:
+            yield ScrapedItem(item, evidence_of(response))
+
+    # --- building items ------------------------------------------------------------------------
+
+    def item(self, response: Response, **fields: Any) -> CandidateItem:
+        """A candidate item with this source's defaults filled in."""
+        fields.setdefault("doc_type", self.doc_type)
+        fields.setdefault("url", response.url)
+        return CandidateItem(source=self.source.id, fetched_at=fetched_at(response), **fields)
+
+    def date(self, text: str | None, languages: tuple[str, ...] = ()) -> date | None:
+        """A date as the source shows it, in the source's time zone."""
+        languages = languages or ((self.source.language,) if self.source.language else ())
+        return parse_date(text, self.source.timezone, languages)
+
+
+def decoded(response: TextResponse) -> TextResponse:
+    """The response re-encoded as UTF-8 after decoding it by what the bytes really are."""
+    if response.encoding == "utf-8" and _is_utf8(response.body):
+        return response
+    header = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    charset = re.search(r"charset=([\w-]+)", header, re.I)
+    text, _ = decode_body(response.body, charset.group(1) if charset else None)
+    return response.replace(body=text.encode("utf-8"), encoding="utf-8")
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def fetched_at(response: Response) -> datetime:
+    try:
+        return response.meta.get("fetched_at") or datetime.now(timezone.utc)
+    except AttributeError:  # a response built without a request
+        return datetime.now(timezone.utc)
+
+
+def evidence_of(response: Response) -> Evidence | None:
+    try:
+        ref = response.meta.get("warc")
+    except AttributeError:
+        return None
+    return Evidence(ref.file, ref.offset, ref.record_id) if ref else None
+
+
+# --- feeds -------------------------------------------------------------------------------------
+
+
+class FeedSpider(RegwatchSpider):
+    """RSS/Atom: Scrapy downloads (conditionally), feedparser parses; one item per entry."""
+
+    name = "feed_base"
+    doc_type = "news"
+    redecode = False
+
+    def first_requests(self) -> Iterable[Request]:
+        keys = self.start_keys or tuple(self.source.urls)
+        for key in keys:
+            url = self.url_for(key)
+            known = (self.run.validators.get(url) if self.run else None) or {}
+            headers = {}
+            if known.get("etag"):
+                headers["If-None-Match"] = known["etag"]
+            if known.get("last_modified"):
+                headers["If-Modified-Since"] = known["last_modified"]
+            yield self.request(url, headers=headers, meta={"handle_httpstatus_list": [304]})
+
+    def handle(self, response: Response) -> Iterator[Any]:
+        if response.status == 304:
+            self.run.counters["not_modified"] += 1
+            return
+        self.remember_validators(response)
+        yield from super().handle(response)
+
+    def remember_validators(self, response: Response) -> None:
+        etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
+        if self.run and (etag or modified):
+            self.run.fresh_validators[response.request.url] = {
+                "etag": etag.decode("latin-1") if etag else None,
+                "last_modified": modified.decode("latin-1") if modified else None,
+            }
+
+    def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
+        return self.parse_feed
+
+    def parse_feed(self, response: Response) -> Iterator[Result]:
+        feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
+        if not feed.entries:
+            problem = f"not a feed ({feed.bozo_exception})" if feed.bozo else "feed has no entries"
+            raise Unparseable(problem, url=response.url)
+        for entry in feed.entries:
+            item = self.entry_item(response, entry)
+            if item is not None:
+                yield item
+
+    def entry_item(self, response: Response, entry: Any) -> CandidateItem | None:
+        """One feed entry as an item; sources override to add identifiers or a document type."""
+        content = entry.get("content") or []
+        return self.item(
+            response,
+            url=entry.get("link") or response.url,
+            title=entry.get("title", ""),
+            published=self.entry_date(entry),
+            summary=html_to_text(entry.get("summary", "")),
+            text=html_to_text(content[0].get("value", "")) if content else "",
+        )
+
+    def entry_date(self, entry: Any) -> date | None:
+        """The entry's moment on the source's own calendar (a UTC stamp can fall on the next day)."""
+        for key in ("published", "updated", "created"):
+            raw = entry.get(key)
+            if raw:
+                parsed = entry.get(f"{key}_parsed")
+                found = self.date(raw)
+                if found:
+                    return found
+                if parsed:
+                    return local_date(datetime(*parsed[:6], tzinfo=timezone.utc), self.source.timezone)
+        return None
+
+
+# --- JSON APIs ---------------------------------------------------------------------------------
+
+
+class JsonApiSpider(RegwatchSpider):
+    """A JSON API: one or more query URLs, each paginated up to crawl.max_pages pages."""
+
+    name = "json_api_base"
+
+    def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
+        return self.parse_api_page
+
+    def parse_api_page(self, response: Response) -> Iterator[Result]:
+        data = load_json(response)
+        yield from self.page_items(response, data)
+        next_url = self.next_page(response, data)
+        page = response.meta.get("page", 1) if _has_meta(response) else 1
+        if next_url and page < self.max_pages:
+            yield self.request(next_url, meta={"page": page + 1})
+
+    @property
+    def max_pages(self) -> int:
+        return self.source.crawl_settings(self.run.config.crawl).max_pages if self.run else 1
+
+    def page_items(self, response: Response, data: Any) -> Iterable[CandidateItem]:
+        raise NotImplementedError
+
+    def next_page(self, response: Response, data: Any) -> str | None:
+        return None
+
+
+def _has_meta(response: Response) -> bool:
+    try:
+        response.meta
+    except AttributeError:
+        return False
+    return True
+
+
+def load_json(response: Response) -> Any:
+    try:
+        return json.loads(response.body)
+    except ValueError as error:
+        raise Unparseable(f"response is not JSON ({error})", url=response.url) from error
+
+
+# --- HTML listing -> detail --------------------------------------------------------------------
+
+
+class HtmlListingSpider(RegwatchSpider):
+    """A listing page gives entries (title, date, link); each new entry's detail page gives the item.
+
+    Detail pages are fetched only for documents not yet stored.
+    """
+
+    name = "html_listing_base"
+    listing_keys: tuple[str, ...] = ("listing",)
+    fetch_details = True
+
+    @property
+    def start_keys(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(k for k in self.source.urls if k in self.listing_keys or k.startswith("listing"))
+
+    def is_listing(self, url: str) -> bool:
+        listings = {canonical_url(self.source.urls[k]) for k in self.start_keys}
+        return canonical_url(url) in listings
+
+    def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
+        return self.parse_listing if self.is_listing(url) else self.parse_detail
+
+    def parse_listing(self, response: Response) -> Iterable[Result]:
+        raise NotImplementedError
+
+    def parse_detail(self, response: Response) -> Iterable[Result]:
+        raise NotImplementedError
+
+    def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
+        if not self.fetch_details or not self.is_listing(response.url):
+            yield from super().follow(response, items)
+            return
+        stored = self.run.stored_urls([canonical_url(item.url) for item in items])
+        for item in items:
+            if canonical_url(item.url) not in stored:
+                yield self.request(item.url, meta={"listing_item": item})
+
+    @staticmethod
+    def listing_hint(response: Response) -> CandidateItem | None:
+        """The listing's entry for this detail page, when the crawl came from a listing."""
+        return response.meta.get("listing_item") if _has_meta(response) else None
+
+    def merge_hint(self, response: Response, item: CandidateItem) -> CandidateItem:
+        """Fill what the detail page lacks from the listing entry."""
+        hint = self.listing_hint(response)
+        if hint is None:
+            return item
+        updates = {k: getattr(hint, k) for k in ("title", "published", "summary") if not getattr(item, k)}
+        return item.model_copy(update=updates)
+
+
+def text_of(selection: Any) -> str:
+    """All text under a selection, on one line."""
+    return clean_line(" ".join(selection.css("::text").getall()))
