@@ -115,10 +115,11 @@ class StorePipeline(_RunPipeline):
 
     def open_spider(self) -> None:
         self.batch: list[tuple[CandidateItem, Evidence | None]] = []
+        self.batch_size = self.crawler.settings.getint("REGWATCH_STORE_BATCH_SIZE", STORE_BATCH_SIZE)
 
     def process_item(self, scraped: ScrapedItem) -> ScrapedItem:
         self.batch.append((scraped.item, scraped.evidence))
-        if len(self.batch) >= STORE_BATCH_SIZE:
+        if len(self.batch) >= self.batch_size:
             self.flush()
         return scraped
 

@@ -32,6 +32,7 @@ class RunContext:
     errors: list[RegwatchError] = field(default_factory=list)
     validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
     fresh_validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    followed: set[str] = field(default_factory=set)  # detail URLs requested in this run
     on_progress: Callable[[str, str], None] | None = None
     status_at_finish: str | None = None
 

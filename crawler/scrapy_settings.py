@@ -5,6 +5,7 @@ BOT_NAME = "regwatch"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening ports in a crawler
 LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 10
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]

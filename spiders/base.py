@@ -52,6 +52,9 @@ class RegwatchSpider(scrapy.Spider):
     start_keys: tuple[str, ...] | None = None
     # Re-decode text by what the bytes are (feeds decode themselves from their XML declaration).
     redecode = True
+    # Index responses (feeds, listings) name documents; with fetch_details, each document not yet
+    # stored is then fetched and read by parse_detail.
+    fetch_details = False
 
     def __init__(self, source: SourceConfig, run: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -89,7 +92,9 @@ class RegwatchSpider(scrapy.Spider):
         if self.source.proxy:
             meta["proxy"] = self.source.proxy
         kwargs.setdefault("callback", self.handle)
-        return Request(url, errback=self.on_error, meta=meta, **kwargs)
+        # Not Scrapy's dupefilter: it would silently swallow a redirect loop. Sources dedupe
+        # their own follow-ups (see follow), and the database dedupes items.
+        return Request(url, errback=self.on_error, meta=meta, dont_filter=True, **kwargs)
 
     def on_error(self, failure) -> None:
         self.run.record(classify_failure(failure))
@@ -128,10 +133,39 @@ class RegwatchSpider(scrapy.Spider):
                 yield result
         yield from self.follow(response, items)
 
+    def is_index(self, url: str) -> bool:
+        """Is this URL one of the configured start URLs (a feed, a listing, an API query)?"""
+        starts = {canonical_url(self.source.urls[k]) for k in (self.start_keys or tuple(self.source.urls))}
+        return canonical_url(url) in starts
+
     def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
-        """What a crawl does with parsed items: by default, store them."""
-        for item in items:
-            yield ScrapedItem(item, evidence_of(response))
+        """Store items; from an index with fetch_details, fetch the detail pages of new ones."""
+        if not (self.fetch_details and self.is_index(response.url)):
+            for item in items:
+                yield ScrapedItem(item, evidence_of(response))
+            return
+        wanted = {canonical_url(item.url): item for item in items}
+        stored = self.run.stored_urls(list(wanted))
+        for url, item in wanted.items():
+            if url not in stored and url not in self.run.followed:
+                self.run.followed.add(url)
+                yield self.request(item.url, meta={"listing_item": item})
+
+    def parse_detail(self, response: Response) -> Iterable[Result]:
+        raise NotImplementedError(f"{type(self).__name__} reads no detail pages")
+
+    @staticmethod
+    def listing_hint(response: Response) -> CandidateItem | None:
+        """The index's entry for this detail page, when the crawl came from an index."""
+        return response.meta.get("listing_item") if _has_meta(response) else None
+
+    def merge_hint(self, response: Response, item: CandidateItem) -> CandidateItem:
+        """Fill what the detail page lacks from the index entry."""
+        hint = self.listing_hint(response)
+        if hint is None:
+            return item
+        updates = {k: getattr(hint, k) for k in ("title", "published", "summary") if not getattr(item, k)}
+        return item.model_copy(update=updates)
 
     # --- building items ------------------------------------------------------------------------
 
@@ -206,7 +240,8 @@ class FeedSpider(RegwatchSpider):
         if response.status == 304:
             self.run.counters["not_modified"] += 1
             return
-        self.remember_validators(response)
+        if self.is_index(response.url):
+            self.remember_validators(response)
         yield from super().handle(response)
 
     def remember_validators(self, response: Response) -> None:
@@ -218,13 +253,14 @@ class FeedSpider(RegwatchSpider):
             }
 
     def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
-        return self.parse_feed
+        return self.parse_feed if self.is_index(url) else self.parse_detail
 
     def parse_feed(self, response: Response) -> Iterator[Result]:
-        feed = feedparser.parse(response.body, response_headers={"content-location": response.url})
-        if not feed.entries:
-            problem = f"not a feed ({feed.bozo_exception})" if feed.bozo else "feed has no entries"
-            raise Unparseable(problem, url=response.url)
+        content_type = response.headers.get(b"Content-Type", b"application/xml").decode("latin-1")
+        feed = feedparser.parse(response.body, response_headers={"content-location": response.url,
+                                                                 "content-type": content_type})
+        if not feed.entries and not feed.version:
+            raise Unparseable(f"not a feed ({feed.get('bozo_exception', 'unknown format')})", url=response.url)
         for entry in feed.entries:
             item = self.entry_item(response, entry)
             if item is not None:
@@ -307,51 +343,22 @@ def load_json(response: Response) -> Any:
 class HtmlListingSpider(RegwatchSpider):
     """A listing page gives entries (title, date, link); each new entry's detail page gives the item.
 
-    Detail pages are fetched only for documents not yet stored.
+    Config keys starting with "listing" are the listing pages; detail pages are fetched only for
+    documents not yet stored.
     """
 
     name = "html_listing_base"
-    listing_keys: tuple[str, ...] = ("listing",)
     fetch_details = True
 
     @property
     def start_keys(self) -> tuple[str, ...]:  # type: ignore[override]
-        return tuple(k for k in self.source.urls if k in self.listing_keys or k.startswith("listing"))
-
-    def is_listing(self, url: str) -> bool:
-        listings = {canonical_url(self.source.urls[k]) for k in self.start_keys}
-        return canonical_url(url) in listings
+        return tuple(k for k in self.source.urls if k.startswith("listing"))
 
     def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
-        return self.parse_listing if self.is_listing(url) else self.parse_detail
+        return self.parse_listing if self.is_index(url) else self.parse_detail
 
     def parse_listing(self, response: Response) -> Iterable[Result]:
         raise NotImplementedError
-
-    def parse_detail(self, response: Response) -> Iterable[Result]:
-        raise NotImplementedError
-
-    def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
-        if not self.fetch_details or not self.is_listing(response.url):
-            yield from super().follow(response, items)
-            return
-        stored = self.run.stored_urls([canonical_url(item.url) for item in items])
-        for item in items:
-            if canonical_url(item.url) not in stored:
-                yield self.request(item.url, meta={"listing_item": item})
-
-    @staticmethod
-    def listing_hint(response: Response) -> CandidateItem | None:
-        """The listing's entry for this detail page, when the crawl came from a listing."""
-        return response.meta.get("listing_item") if _has_meta(response) else None
-
-    def merge_hint(self, response: Response, item: CandidateItem) -> CandidateItem:
-        """Fill what the detail page lacks from the listing entry."""
-        hint = self.listing_hint(response)
-        if hint is None:
-            return item
-        updates = {k: getattr(hint, k) for k in ("title", "published", "summary") if not getattr(item, k)}
-        return item.model_copy(update=updates)
 
 
 def text_of(selection: Any) -> str:

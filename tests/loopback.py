@@ -1,0 +1,97 @@
+"""A real HTTP server on 127.0.0.1 serving recorded files and broken responses to the real
+Scrapy engine (tests never mock the network library)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    etag: str | None = None  # answer If-None-Match with 304
+
+
+Handler = Callable[["SeenRequest"], Reply]
+
+
+@dataclass
+class SeenRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+class LoopbackSite:
+    def __init__(self) -> None:
+        self.routes: dict[str, Reply | Handler] = {}
+        self.requests: list[SeenRequest] = []
+        site = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                seen = SeenRequest("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
+                site.requests.append(seen)
+                route = site.routes.get(self.path)
+                if route is None:
+                    reply = Reply(404, b"not found", {"Content-Type": "text/plain"})
+                else:
+                    reply = route(seen) if callable(route) else route
+                time.sleep(reply.delay_s)
+                try:
+                    self._reply(seen, reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            def _reply(self, seen: SeenRequest, reply: Reply) -> None:
+                if reply.etag and seen.headers.get("if-none-match") == reply.etag:
+                    self.send_response(304)
+                    self.send_header("ETag", reply.etag)
+                    self.end_headers()
+                    return
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if reply.etag:
+                    self.send_header("ETag", reply.etag)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def serve(self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8",
+              status: int = 200, **kwargs) -> str:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.routes[path] = Reply(status, data, {"Content-Type": content_type, **kwargs.pop("headers", {})}, **kwargs)
+        return self.url(path)
+
+    def hits(self, path: str) -> list[SeenRequest]:
+        return [r for r in self.requests if r.path == path]
+
+    def __enter__(self) -> LoopbackSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
