@@ -43,15 +43,18 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def schema_is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    heads = set(ScriptDirectory.from_config(_alembic_config(engine)).get_heads())
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest migration (what `regwatch init` does)."""
+    """Create or upgrade the schema to the newest migrations (what `regwatch init` does).
+
+    Feature areas (web app, scheduler) may add migrations on their own branch from a common
+    parent, so every head is applied."""
     if not schema_is_current(engine):
-        command.upgrade(_alembic_config(engine), "head")
+        command.upgrade(_alembic_config(engine), "heads")
 
 
 def open_session(url: str) -> Session:
