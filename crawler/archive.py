@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
@@ -27,7 +27,10 @@ def redact_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = [(k, REDACTED if SECRET_PARAMS.match(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(SECRET_PARAMS.match(k) for k, _ in pairs):
+        return url
+    query = [(k, REDACTED if SECRET_PARAMS.match(k) else v) for k, v in pairs]
     return urlunsplit(parts._replace(query=urlencode(query, safe=":/,[]")))
 
 
@@ -83,7 +86,7 @@ class WarcRecorder:
               status: int, response_headers: dict, body: bytes, fetched_at: datetime) -> WarcRef:
         writer = self._open()
         target = redact_url(url)
-        warc_date = fetched_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        warc_date = fetched_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         response = writer.create_warc_record(
             target, "response", payload=BytesIO(body),
             http_headers=StatusAndHeaders(_status_line(status), _header_pairs(response_headers, False),

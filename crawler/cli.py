@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,7 +23,7 @@ FAILED_STATUSES = {"failed", "blocked"}
 
 @app.callback()
 def main(ctx: typer.Context,
-         config: Annotated[Optional[Path], typer.Option("--config", "-c", help="config.yaml to use")] = None):
+         config: Annotated[Path | None, typer.Option("--config", "-c", help="config.yaml to use")] = None):
     ctx.obj = {"config_path": config}
 
 
@@ -79,10 +79,10 @@ def run_crawl(config: Config, source_ids: list[str] | None, since: date | None, 
 @app.command()
 def crawl(
     ctx: typer.Context,
-    source_ids: Annotated[Optional[list[str]], typer.Argument(help="sources to crawl (default: all enabled)")] = None,
-    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="ignore items before this date")] = None,
-    replay: Annotated[Optional[list[Path]], typer.Option(help="answer requests from this WARC file or folder")] = None,
-    setting: Annotated[Optional[list[str]], typer.Option("-s", help="Scrapy setting NAME=VALUE")] = None,
+    source_ids: Annotated[list[str] | None, typer.Argument(help="sources to crawl (default: all enabled)")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="ignore items before this date")] = None,
+    replay: Annotated[list[Path] | None, typer.Option(help="answer requests from this WARC file or folder")] = None,
+    setting: Annotated[list[str] | None, typer.Option("-s", help="Scrapy setting NAME=VALUE")] = None,
 ) -> None:
     """Crawl sources now; exit 1 if any source failed."""
     config = _config(ctx)
@@ -95,14 +95,14 @@ def parse(
     source_id: str,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     url: Annotated[str, typer.Option(help="the URL the response came from (picks the parser)")],
-    fetched_at: Annotated[Optional[str], typer.Option(help="ISO moment of the fetch (default: now)")] = None,
+    fetched_at: Annotated[str | None, typer.Option(help="ISO moment of the fetch (default: now)")] = None,
     full: Annotated[bool, typer.Option("--full", help="also print dates and text")] = False,
 ) -> None:
     """Run a source's parser on a saved response; print the candidate items as JSON lines."""
     from crawler.parsing import parse_file
 
     config = _config(ctx)
-    moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00")) if fetched_at else datetime.now(timezone.utc)
+    moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00")) if fetched_at else datetime.now(UTC)
     try:
         items, follow = parse_file(config, source_id, file, url, moment)
     except RegwatchError as error:
@@ -119,10 +119,10 @@ def parse(
 @app.command()
 def queue(
     ctx: typer.Context,
-    status: Annotated[Optional[str], typer.Option(help="new|accepted|rejected|snoozed|updated")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1)] = None,
+    status: Annotated[str | None, typer.Option(help="new|accepted|rejected|snoozed|updated")] = None,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    source: Annotated[Optional[str], typer.Option(help="only this source")] = None,
+    source: Annotated[str | None, typer.Option(help="only this source")] = None,
 ) -> None:
     """The candidate items awaiting review, newest and most relevant first."""
     if status and status not in documents.QUEUE_STATUSES:
@@ -169,7 +169,7 @@ def _print_evidence(config: Config, version) -> None:
 
 @app.command()
 def demo(ctx: typer.Context,
-         archive: Annotated[Optional[Path], typer.Option(help="demo WARC (default: demo/demo.warc.gz)")] = None) -> None:
+         archive: Annotated[Path | None, typer.Option(help="demo WARC (default: demo/demo.warc.gz)")] = None) -> None:
     """Crawl every default source from the shipped demo archive into a fresh SQLite file."""
     config = _config(ctx)
     archive = archive or config.base_dir / "demo" / "demo.warc.gz"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -58,7 +58,7 @@ class WarcRecordMiddleware(_CrawlerAware):
         run = self.run
         if run is None or run.recorder is None:
             return response
-        fetched_at = datetime.now(timezone.utc)
+        fetched_at = datetime.now(UTC)
         request.meta["fetched_at"] = fetched_at
         request.meta["warc"] = run.recorder.write(
             request.method, request.url, dict(request.headers), request.body or b"",
@@ -79,7 +79,7 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
         moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return max(0.0, (moment - now).total_seconds())
 
 

@@ -7,7 +7,7 @@ import hashlib
 import html
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -112,7 +112,7 @@ def parse_timestamp(value: float | int | str | None, tz: str = "UTC") -> date | 
     """A Unix timestamp (as WeChat and many JSON APIs give) as the source's calendar date."""
     if value in (None, ""):
         return None
-    return local_date(datetime.fromtimestamp(float(value), timezone.utc), tz)
+    return local_date(datetime.fromtimestamp(float(value), UTC), tz)
 
 
 # --- URLs --------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def canonical_url(url: str) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not _TRACKING_PARAMS.match(k)]
     host = (parts.hostname or "").lower()
-    if parts.port and not (parts.scheme, parts.port) in {("http", 80), ("https", 443)}:
+    if parts.port and (parts.scheme, parts.port) not in {("http", 80), ("https", 443)}:
         host = f"{host}:{parts.port}"
     cleaned = urlunsplit((parts.scheme.lower(), host, parts.path or "/", urlencode(query), ""))
     return canonicalize_url(cleaned)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,7 @@ class Crawl:
         self.config, self.since, self.on_progress = config, since, on_progress
         self.sources = select_sources(config, source_ids)
         self.replay = ReplayIndex(replay) if replay else None
-        self.now = (self.replay.earliest if self.replay and self.replay.earliest else datetime.now(timezone.utc))
+        self.now = (self.replay.earliest if self.replay and self.replay.earliest else datetime.now(UTC))
         self.settings = base_settings(config, overrides, replay=self.replay is not None)
         engine = db.get_engine(config.database_url)
         db.upgrade_schema(engine)
@@ -102,7 +102,7 @@ class Crawl:
                              since=self.since, replay=self.replay, on_progress=self.on_progress,
                              validators=runs.load_validators(session, source.id))
         if self.config.archive.enabled and self.replay is None:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             path = self.config.archive_dir / source.id / f"{stamp}-run{run_id}.warc.gz"
             context.recorder = WarcRecorder(path, self.config.archive_dir)
         return context

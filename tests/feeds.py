@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
 
 def rss(base: str, count: int, prefix: str = "Notice", start: datetime | None = None) -> str:
-    start = start or datetime(2025, 1, 15, 14, tzinfo=timezone.utc)
+    start = start or datetime(2025, 1, 15, 14, tzinfo=UTC)
     items = []
     for n in range(count):
         moment = format_datetime(start - timedelta(hours=6 * n))

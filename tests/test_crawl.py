@@ -18,8 +18,17 @@ from tests.loopback import Reply
 
 
 def _feed_source(site, source_id="agency-news", path="/feed.xml", **extra) -> dict:
-    return {"id": source_id, "spider": "feed", "urls": [site.url(path)], "name": "Agency News",
-            "authority": "Example Agency", "jurisdiction": "US", "category": "guidance", "language": "en", **extra}
+    return {
+        "id": source_id,
+        "spider": "feed",
+        "urls": [site.url(path)],
+        "name": "Agency News",
+        "authority": "Example Agency",
+        "jurisdiction": "US",
+        "category": "guidance",
+        "language": "en",
+        **extra,
+    }
 
 
 def _queue(config: Path, *args: str) -> list[dict]:
@@ -71,8 +80,9 @@ def test_scrapy_setting_override_applies_to_the_run(site, tmp_path):
 
 
 def test_unchanged_feed_costs_one_conditional_request(site, tmp_path):
-    site.routes["/feed.xml"] = Reply(200, rss(site.base, 5).encode(), {"Content-Type": "application/rss+xml"},
-                                     etag='"v1"')
+    site.routes["/feed.xml"] = Reply(
+        200, rss(site.base, 5).encode(), {"Content-Type": "application/rss+xml"}, etag='"v1"'
+    )
     config = write_config(tmp_path, [_feed_source(site)])
     assert regwatch(config, "crawl").returncode == 0
     second = regwatch(config, "crawl")
@@ -87,7 +97,9 @@ def test_changed_entry_becomes_updated_item(site, tmp_path):
     site.serve("/feed.xml", rss(site.base, 2), "application/rss+xml")
     config = write_config(tmp_path, [_feed_source(site)])
     regwatch(config, "crawl")
-    site.serve("/feed.xml", rss(site.base, 2).replace("item 1 about", "item 1, corrected, about"), "application/rss+xml")
+    site.serve(
+        "/feed.xml", rss(site.base, 2).replace("item 1 about", "item 1, corrected, about"), "application/rss+xml"
+    )
     regwatch(config, "crawl")
     updated = _queue(config, "--status", "updated")
     assert [i["url"] for i in updated] == [f"{site.base}/news/notice-1/"]
@@ -131,8 +143,11 @@ def test_one_broken_source_does_not_stop_the_others(site, tmp_path):
     sources = _sources(config)
     assert sources["agency-news"]["status"] == "ok" and sources["agency-news"]["items"] == 3
     assert sources["broken-feed"]["status"] == "failed"
-    assert sources["broken-feed"]["last_error"] == {"kind": "fetch_failed", "message": "HTTP 500",
-                                                     "url": site.url("/broken.xml")}
+    assert sources["broken-feed"]["last_error"] == {
+        "kind": "fetch_failed",
+        "message": "HTTP 500",
+        "url": site.url("/broken.xml"),
+    }
     assert "broken-feed" in result.stdout
 
 
@@ -154,8 +169,12 @@ def test_oversized_response_is_refused(site, tmp_path):
 
 
 def test_http_429_with_retry_after_waits_then_succeeds(site, tmp_path):
-    answers = iter([Reply(429, b"slow down", {"Retry-After": "1"}),
-                    Reply(200, rss(site.base, 2).encode(), {"Content-Type": "application/rss+xml"})])
+    answers = iter(
+        [
+            Reply(429, b"slow down", {"Retry-After": "1"}),
+            Reply(200, rss(site.base, 2).encode(), {"Content-Type": "application/rss+xml"}),
+        ]
+    )
     site.routes["/feed.xml"] = lambda request: next(answers)
     config = write_config(tmp_path, [_feed_source(site)])
     started = time.monotonic()
@@ -175,8 +194,9 @@ def test_http_429_asking_for_a_long_wait_is_rate_limited(site, tmp_path):
 
 
 def test_timeout_is_recorded_with_the_url(site, tmp_path):
-    site.routes["/feed.xml"] = Reply(200, rss(site.base, 1).encode(), {"Content-Type": "application/rss+xml"},
-                                     delay_s=3)
+    site.routes["/feed.xml"] = Reply(
+        200, rss(site.base, 1).encode(), {"Content-Type": "application/rss+xml"}, delay_s=3
+    )
     config = write_config(tmp_path, [_feed_source(site)], crawl={"timeout_s": 1, "retries": 0})
     assert regwatch(config, "crawl").returncode == 1
     error = _sources(config)["agency-news"]["last_error"]
@@ -214,11 +234,20 @@ def test_source_suddenly_yielding_zero_items_is_an_error(site, tmp_path):
 
 
 def test_gbk_page_with_wrong_charset_is_decoded(site, tmp_path):
-    body = ("<html><head><meta charset=\"utf-8\"><title>关于人工智能生成合成内容标识办法的通知</title></head><body>"
-            "<article><h1>关于人工智能生成合成内容标识办法的通知</h1><p>" + "为了规范人工智能生成合成内容标识，维护国家安全和社会公共利益。" * 5
-            + "</p></article></body></html>").encode("gbk")
+    body = (
+        '<html><head><meta charset="utf-8"><title>关于人工智能生成合成内容标识办法的通知</title></head><body>'
+        "<article><h1>关于人工智能生成合成内容标识办法的通知</h1><p>"
+        + "为了规范人工智能生成合成内容标识，维护国家安全和社会公共利益。" * 5
+        + "</p></article></body></html>"
+    ).encode("gbk")
     site.serve("/notice.html", body, "text/html; charset=utf-8")
-    source = {"id": "cn-page", "spider": "page", "urls": [site.url("/notice.html")], "jurisdiction": "CN", "language": "zh"}
+    source = {
+        "id": "cn-page",
+        "spider": "page",
+        "urls": [site.url("/notice.html")],
+        "jurisdiction": "CN",
+        "language": "zh",
+    }
     config = write_config(tmp_path, [source])
     assert regwatch(config, "crawl").returncode == 0
     [item] = _queue(config)
@@ -228,14 +257,19 @@ def test_gbk_page_with_wrong_charset_is_decoded(site, tmp_path):
 
 def test_page_watch_change_flags_the_item_updated(site, tmp_path):
     text = "<p>" + "The AI Office publishes guidance for providers of general-purpose AI models. " * 4 + "</p>"
-    site.serve("/page.html", f"<html><head><title>AI Office</title></head><body><article>{text}</article></body></html>")
+    site.serve(
+        "/page.html", f"<html><head><title>AI Office</title></head><body><article>{text}</article></body></html>"
+    )
     config = write_config(tmp_path, [{"id": "ai-office", "spider": "page", "urls": [site.url("/page.html")]}])
     regwatch(config, "crawl")
     regwatch(config, "crawl")
     assert _queue(config, "--status", "updated") == []
-    site.serve("/page.html", f"<html><head><title>AI Office</title></head><body><article>{text}"
-               "<p>New: the second draft of the Code of Practice is published today for consultation.</p>"
-               "</article></body></html>")
+    site.serve(
+        "/page.html",
+        f"<html><head><title>AI Office</title></head><body><article>{text}"
+        "<p>New: the second draft of the Code of Practice is published today for consultation.</p>"
+        "</article></body></html>",
+    )
     regwatch(config, "crawl")
     [updated] = _queue(config, "--status", "updated")
     assert updated["title"] == "AI Office"
@@ -247,9 +281,21 @@ def test_killed_crawl_run_again_stores_every_item_exactly_once(site, tmp_path):
         site.routes[f"/news/notice-{n}/"] = Reply(200, b"<html></html>", delay_s=0.2)
     config = write_config(tmp_path, [_feed_source(site)])
     child = subprocess.Popen(
-        [sys.executable, "-m", "crawler", "--config", str(config), "crawl", "-s", "REGWATCH_STORE_BATCH_SIZE=1",
-         "-s", "DOWNLOAD_DELAY=0.1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "crawler",
+            "--config",
+            str(config),
+            "crawl",
+            "-s",
+            "REGWATCH_STORE_BATCH_SIZE=1",
+            "-s",
+            "DOWNLOAD_DELAY=0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     database = tmp_path / "regwatch-data" / "regwatch.db"
     deadline = time.monotonic() + 30
     stored = 0
@@ -272,8 +318,9 @@ def test_killed_crawl_run_again_stores_every_item_exactly_once(site, tmp_path):
 
 
 def test_bad_config_names_the_source_and_field(tmp_path):
-    config = write_config(tmp_path, [{"id": "bad-source", "spider": "feed", "urls": ["ftp://nope"],
-                                      "schedule": {"interval": "1x"}}])
+    config = write_config(
+        tmp_path, [{"id": "bad-source", "spider": "feed", "urls": ["ftp://nope"], "schedule": {"interval": "1x"}}]
+    )
     result = regwatch(config, "sources")
     assert result.returncode == 2
     assert "source 'bad-source'" in result.stderr and "schedule.interval" in result.stderr
@@ -287,8 +334,12 @@ def test_commands_work_from_another_directory(site, tmp_path):
     config = write_config(project, [_feed_source(site)])
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = subprocess.run([sys.executable, "-m", "crawler", "--config", str(config), "crawl"],
-                            cwd=elsewhere, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "crawler", "--config", str(config), "crawl"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert (project / "regwatch-data" / "regwatch.db").exists()
     assert not (elsewhere / "regwatch-data").exists()

@@ -46,8 +46,10 @@ def test_parse_date_of_nonsense_is_none():
         ("https://example.gov/a?b=2&a=1&fbclid=xyz", "https://example.gov/a?a=1&b=2"),
         ("https://example.gov:443/a", "https://example.gov/a"),
         ("http://example.gov", "http://example.gov/"),
-        ("https://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=abc&chksm=zz&scene=21#wechat_redirect",
-         "https://mp.weixin.qq.com/s?__biz=MzA&idx=1&mid=1&sn=abc"),
+        (
+            "https://mp.weixin.qq.com/s?__biz=MzA&mid=1&idx=1&sn=abc&chksm=zz&scene=21#wechat_redirect",
+            "https://mp.weixin.qq.com/s?__biz=MzA&idx=1&mid=1&sn=abc",
+        ),
         ("https://example.gov/path with space", "https://example.gov/path%20with%20space"),
     ],
 )
@@ -61,7 +63,9 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts():
 
 
 def test_first_paragraph_skips_short_lines():
-    text = "Home\n\nJanuary 7, 2025\n\nThe Commission today adopted rules on the use of artificial intelligence in hiring."
+    text = (
+        "Home\n\nJanuary 7, 2025\n\nThe Commission today adopted rules on the use of artificial intelligence in hiring."
+    )
     assert first_paragraph(text).startswith("The Commission today adopted")
 
 

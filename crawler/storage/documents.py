@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
@@ -100,14 +100,14 @@ def _insert_new(session: Session, source_id: str, batch: list[tuple[CandidateIte
         insert(Document).returning(Document.id, sort_by_parameter_order=True), rows
     ).all()
     session.execute(insert(DocumentVersion), [
-        _version_row(doc_id, 1, item, evidence, run_id) for doc_id, (item, evidence) in zip(ids, batch)
+        _version_row(doc_id, 1, item, evidence, run_id) for doc_id, (item, evidence) in zip(ids, batch, strict=True)
     ])
     session.execute(insert(TriageState), [
         {"document_id": doc_id, "status": "new", "updated": False, "changed_at": now} for doc_id in ids
     ])
     identifier_rows = [
         {"document_id": doc_id, "source_id": source_id, "scheme": scheme, "value": value}
-        for doc_id, (item, _) in zip(ids, batch) for scheme, value in _unique_ids(item)
+        for doc_id, (item, _) in zip(ids, batch, strict=True) for scheme, value in _unique_ids(item)
     ]
     if identifier_rows:
         session.execute(insert(DocumentIdentifier), identifier_rows)
@@ -139,7 +139,7 @@ def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateIte
     latest = {item.url: (item, evidence) for item, evidence in batch}  # a URL twice in one batch: last wins
     items = [item for item, _ in latest.values()]
     existing = _find_existing(session, source_id, items)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     counts, fresh, changed = StoreCounts(), [], []
     for url, (item, evidence) in latest.items():
         if url not in existing:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ RUN_STATUSES = ("ok", "failed", "blocked", "not_configured")
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def sync_sources(session: Session, sources: list[SourceConfig]) -> None:

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-25 05:00:17.181865
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from crawler.storage.models import UTCDateTime
-
 
 revision = "0001"
 down_revision = None
