@@ -95,11 +95,12 @@ def crawl_progress(source_ids: list[str]) -> Iterator:
         if task is None:
             return
         if event == "closed":
-            progress.update(task, total=1, completed=1)
+            progress.update(task, total=1, completed=1, **counts[source_id])
             return
         key = "responses" if event == "response" else "items"
         counts[source_id][key] += 1
-        progress.update(task, **{key: counts[source_id][key]})
+        if key == "responses" or counts[source_id][key] % 25 == 0:  # cheap on 10,000-item crawls
+            progress.update(task, **{key: counts[source_id][key]})
 
     with progress:
         yield on_progress

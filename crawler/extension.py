@@ -27,7 +27,8 @@ class RunRecorder:
     def item_scraped(self, item, response, spider: Spider) -> None:
         run = getattr(spider, "run", None)
         if run is not None:
-            run.progress("item")
+            for _ in item.items:
+                run.progress("item")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         run = getattr(spider, "run", None)

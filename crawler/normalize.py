@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import lxml.html
+from w3lib.html import remove_tags
 from w3lib.url import canonicalize_url
 
 # --- dates -------------------------------------------------------------------------------------
@@ -158,12 +159,19 @@ def clean_line(value: str | None) -> str:
     return " ".join(clean_text(value).split())
 
 
+_BLOCK_BOUNDARY = re.compile(rf"<(?:/?(?:{'|'.join(_BLOCK_TAGS)})\b[^>]*|br\s*/?)>", re.I)
+_HEAVY_MARKUP = re.compile(r"<(?:script|style|noscript|!--)", re.I)
+
+
 def html_to_text(markup: str | None) -> str:
     """Readable text of an HTML fragment, one paragraph per block element; scripts dropped."""
     if not markup or not markup.strip():
         return ""
     if "<" not in markup:
         return clean_text(markup)
+    if len(markup) < 4000 and not _HEAVY_MARKUP.search(markup):
+        # Feed summaries: thousands per crawl, simple markup; w3lib's tag stripping is 10x faster.
+        return clean_text(remove_tags(_BLOCK_BOUNDARY.sub("\n\n", markup)))
     root = lxml.html.fragment_fromstring(markup, create_parent="div")
     for bad in root.xpath(".//script|.//style|.//noscript"):
         bad.drop_tree()

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from scrapy import Spider
-from scrapy.exceptions import DropItem
 
 from crawler.config import SourceConfig
 from crawler.errors import Unparseable
@@ -23,10 +22,14 @@ STORE_BATCH_SIZE = 500
 
 
 @dataclass
-class ScrapedItem:
-    """What a spider yields: the item and where its evidence is archived."""
+class ScrapedBatch:
+    """What a spider yields: the items of one response and where that response is archived.
 
-    item: CandidateItem
+    One Scrapy item per response, not per document: a 50-entry feed passes through Scrapy's
+    item machinery once.
+    """
+
+    items: list[CandidateItem]
     evidence: Evidence | None = None
 
 
@@ -79,20 +82,19 @@ class _RunPipeline:
 
 
 class NormalizePipeline(_RunPipeline):
-    def process_item(self, scraped: ScrapedItem) -> ScrapedItem:
-        spider = self.spider
-        run = spider.run
-        try:
-            item = normalize_item(scraped.item, spider.source)
-        except Unparseable as error:
-            run.record(error)
-            raise DropItem(str(error)) from error
-        if item is None:
-            raise DropItem(f"{scraped.item.url}: matches none of the source's keywords")
-        if is_before(item, run.since):
-            raise DropItem(f"{item.url}: published {item.published}, before --since {run.since}")
-        scraped.item = item
-        return scraped
+    def process_item(self, batch: ScrapedBatch) -> ScrapedBatch:
+        run, source = self.spider.run, self.spider.source
+        kept = []
+        for raw in batch.items:
+            try:
+                item = normalize_item(raw, source)
+            except Unparseable as error:
+                run.record(error)
+                continue
+            if item is not None and not is_before(item, run.since):
+                kept.append(item)
+        batch.items = kept
+        return batch
 
 
 class RunDedupePipeline(_RunPipeline):
@@ -101,12 +103,15 @@ class RunDedupePipeline(_RunPipeline):
     def open_spider(self) -> None:
         self.seen: set[str] = set()
 
-    def process_item(self, scraped: ScrapedItem) -> ScrapedItem:
-        if scraped.item.url in self.seen:
-            raise DropItem(f"{scraped.item.url}: already seen in this run")
-        self.seen.add(scraped.item.url)
-        self.spider.run.counters["items_parsed"] += 1
-        return scraped
+    def process_item(self, batch: ScrapedBatch) -> ScrapedBatch:
+        fresh = []
+        for item in batch.items:
+            if item.url not in self.seen:
+                self.seen.add(item.url)
+                fresh.append(item)
+        batch.items = fresh
+        self.spider.run.counters["items_parsed"] += len(fresh)
+        return batch
 
 
 class StorePipeline(_RunPipeline):
@@ -114,23 +119,23 @@ class StorePipeline(_RunPipeline):
     because validators are only saved once a run has finished."""
 
     def open_spider(self) -> None:
-        self.batch: list[tuple[CandidateItem, Evidence | None]] = []
+        self.pending: list[tuple[CandidateItem, Evidence | None]] = []
         self.batch_size = self.crawler.settings.getint("REGWATCH_STORE_BATCH_SIZE", STORE_BATCH_SIZE)
 
-    def process_item(self, scraped: ScrapedItem) -> ScrapedItem:
-        self.batch.append((scraped.item, scraped.evidence))
-        if len(self.batch) >= self.batch_size:
+    def process_item(self, batch: ScrapedBatch) -> ScrapedBatch:
+        self.pending.extend((item, batch.evidence) for item in batch.items)
+        if len(self.pending) >= self.batch_size:
             self.flush()
-        return scraped
+        return batch
 
     def flush(self) -> None:
         run = self.spider.run
-        counts: StoreCounts = store_items(run.session, run.source_id, self.batch, run.run_id)
+        counts: StoreCounts = store_items(run.session, run.source_id, self.pending, run.run_id)
         run.counters["items_new"] += counts.new
         run.counters["items_updated"] += counts.updated
         run.counters["items_unchanged"] += counts.unchanged
-        self.batch = []
+        self.pending = []
 
     def close_spider(self) -> None:
-        if self.batch:
+        if self.pending:
             self.flush()

@@ -19,26 +19,53 @@ _LATIN = re.compile(r"^[\x00-\x7f\u00c0-\u024f]+$")
 class Term:
     term: str
     weight: float
-    pattern: re.Pattern[str]
+    match: str  # word | exact_word | substring
 
 
-def _compile(term: str, match: str | None) -> re.Pattern[str]:
-    match = match or ("word" if _LATIN.match(term) else "substring")
-    escaped = re.escape(term)
-    if match == "substring":
-        return re.compile(escaped, re.I)
-    # Word edges that also work for terms ending in punctuation, such as "A.I."
-    bounded = rf"(?<![\w.]){escaped}(?![\w])"
-    return re.compile(bounded, 0 if match == "exact_word" else re.I)
+@dataclass(frozen=True)
+class TermSet:
+    """All terms compiled into one scan per text: a regex for whole words (any case), one for
+    exact-case words, and plain substring tests for scripts without spaces."""
+
+    terms: tuple[Term, ...]
+    words: re.Pattern[str] | None
+    exact_words: re.Pattern[str] | None
+
+    @classmethod
+    def build(cls, terms: tuple[Term, ...]) -> TermSet:
+        def alternation(kind: str, flags: int) -> re.Pattern[str] | None:
+            chosen = sorted((t.term for t in terms if t.match == kind), key=len, reverse=True)
+            if not chosen:
+                return None
+            # Word edges that also work for terms ending in punctuation, such as "A.I."
+            return re.compile(rf"(?<![\w.])(?:{'|'.join(map(re.escape, chosen))})(?!\w)", flags)
+
+        return cls(terms, alternation("word", re.I), alternation("exact_word", 0))
+
+    def found_in(self, text: str) -> set[str]:
+        """The terms (as written in the term file) that occur in text."""
+        found: set[str] = set()
+        if self.words is not None:
+            found.update(match.group(0).lower() for match in self.words.finditer(text))
+        if self.exact_words is not None:
+            found.update(match.group(0) for match in self.exact_words.finditer(text))
+        lowered = text.lower()
+        return {t.term for t in self.terms
+                if (t.match == "substring" and t.term.lower() in lowered)
+                or (t.match == "word" and t.term.lower() in found)
+                or (t.match == "exact_word" and t.term in found)}
+
+
+def _term(entry: dict) -> Term:
+    term = str(entry["term"])
+    kind = entry.get("match") or ("word" if _LATIN.match(term) else "substring")
+    return Term(term, float(entry.get("weight", 1.0)), kind)
 
 
 @lru_cache(maxsize=8)
-def load_terms(path: Path = TERMS_FILE) -> tuple[Term, ...]:
+def load_terms(path: Path = TERMS_FILE, extra: tuple[str, ...] = ()) -> TermSet:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return tuple(
-        Term(entry["term"], float(entry.get("weight", 1.0)), _compile(entry["term"], entry.get("match")))
-        for entry in raw["terms"]
-    )
+    return TermSet.build(tuple(_term(entry) for entry in raw["terms"]) + tuple(_term({"term": t}) for t in extra))
 
 
 def score(title: str, body: str, extra_terms: tuple[str, ...] = (), terms_file: Path = TERMS_FILE) -> Relevance:
@@ -46,11 +73,12 @@ def score(title: str, body: str, extra_terms: tuple[str, ...] = (), terms_file: 
 
     The score is 1 - 0.5^(sum of weights): one clear term gives 0.5, two give 0.75.
     """
+    term_set = load_terms(terms_file, extra_terms)
+    in_title, in_body = term_set.found_in(title), term_set.found_in(body)
     total, matched = 0.0, []
-    terms = load_terms(terms_file) + tuple(Term(t, 1.0, _compile(t, None)) for t in extra_terms)
-    for term in terms:
-        in_title = bool(term.pattern.search(title))
-        if in_title or term.pattern.search(body):
-            matched.append(term.term)
-            total += term.weight * (2 if in_title else 1)
+    for term in term_set.terms:
+        if term.term in in_title or term.term in in_body:
+            if term.term not in matched:
+                matched.append(term.term)
+                total += term.weight * (2 if term.term in in_title else 1)
     return Relevance(score=round(1 - 0.5**total, 3), terms=matched)

@@ -108,13 +108,15 @@ class Crawl:
         return context
 
     def run(self) -> list[SourceOutcome]:
-        with self.sessions() as session:
-            runs.sync_sources(session, self.config.sources)
+        # One session for every source: all of them run in the reactor's thread, and each
+        # database step commits at once, so no source holds a connection for long.
+        session = self.sessions()
+        runs.sync_sources(session, self.config.sources)
         process = CrawlerProcess(self.settings)
         loader = SpiderLoader.from_settings(self.settings)
         started = False
         for source in self.sources:
-            context = self._context(self.sessions(), source)
+            context = self._context(session, source)
             self.contexts.append(context)
             try:
                 spider_class = loader.load(source.spider)
@@ -134,7 +136,9 @@ class Crawl:
             started = True
         if started:
             process.start()
-        return [self._outcome(context) for context in self.contexts]
+        outcomes = [self._outcome(context) for context in self.contexts]
+        session.close()
+        return outcomes
 
     @staticmethod
     def _outcome(context: RunContext) -> SourceOutcome:
@@ -142,7 +146,5 @@ class Crawl:
             context.finish()
         counters = {name: context.counters[name] for name in
                     ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged")}
-        outcome = SourceOutcome(context.source_id, context.run_id, context.status_at_finish, counters,
-                                [str(error) for error in context.errors])
-        context.session.close()
-        return outcome
+        return SourceOutcome(context.source_id, context.run_id, context.status_at_finish, counters,
+                             [str(error) for error in context.errors])

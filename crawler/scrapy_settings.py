@@ -23,3 +23,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WarcReplayMiddleware": 960,
 }
 EXTENSIONS = {"crawler.extension.RunRecorder": 0}
+
+# Each source is its own crawler: extensions that add timers or files per crawler cost more than
+# they tell here (Regwatch keeps its own run record).
+EXTENSIONS.update({
+    "scrapy.extensions.logstats.LogStats": None,
+    "scrapy.extensions.memusage.MemoryUsage": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "scrapy.extensions.spiderstate.SpiderState": None,
+})
+DOWNLOAD_HANDLERS = {"s3": None, "ftp": None}
+STATS_DUMP = False

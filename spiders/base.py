@@ -22,7 +22,7 @@ from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, Unparsea
 from crawler.failures import classify_failure
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, html_to_text, local_date, parse_date
-from crawler.pipelines import ScrapedItem
+from crawler.pipelines import ScrapedBatch
 from crawler.storage.documents import Evidence
 
 Result = CandidateItem | Request
@@ -141,8 +141,8 @@ class RegwatchSpider(scrapy.Spider):
     def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
         """Store items; from an index with fetch_details, fetch the detail pages of new ones."""
         if not (self.fetch_details and self.is_index(response.url)):
-            for item in items:
-                yield ScrapedItem(item, evidence_of(response))
+            if items:
+                yield ScrapedBatch(items, evidence_of(response))
             return
         wanted = {canonical_url(item.url): item for item in items}
         stored = self.run.stored_urls(list(wanted))
@@ -257,8 +257,11 @@ class FeedSpider(RegwatchSpider):
 
     def parse_feed(self, response: Response) -> Iterator[Result]:
         content_type = response.headers.get(b"Content-Type", b"application/xml").decode("latin-1")
+        # Entries are reduced to text later, so feedparser's HTML sanitizing and URI rewriting
+        # inside descriptions is work thrown away.
         feed = feedparser.parse(response.body, response_headers={"content-location": response.url,
-                                                                 "content-type": content_type})
+                                                                 "content-type": content_type},
+                                resolve_relative_uris=False, sanitize_html=False)
         if not feed.entries and not feed.version:
             raise Unparseable(f"not a feed ({feed.get('bozo_exception', 'unknown format')})", url=response.url)
         for entry in feed.entries:

@@ -68,6 +68,7 @@ class LoopbackSite:
             def log_message(self, *args) -> None:
                 pass
 
+        ThreadingHTTPServer.request_queue_size = 256  # many sources connect at once
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

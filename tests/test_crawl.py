@@ -277,44 +277,30 @@ def test_page_watch_change_flags_the_item_updated(site, tmp_path):
 
 def test_killed_crawl_run_again_stores_every_item_exactly_once(site, tmp_path):
     site.serve("/feed.xml", rss(site.base, 40), "application/rss+xml")
-    for n in range(40):
-        site.routes[f"/news/notice-{n}/"] = Reply(200, b"<html></html>", delay_s=0.2)
-    config = write_config(tmp_path, [_feed_source(site)])
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crawler",
-            "--config",
-            str(config),
-            "crawl",
-            "-s",
-            "REGWATCH_STORE_BATCH_SIZE=1",
-            "-s",
-            "DOWNLOAD_DELAY=0.1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    page = "<html><head><title>Slow page</title></head><body><article><p>" + "AI guidance text. " * 30 + "</p>"
+    site.routes["/slow.html"] = Reply(200, page.encode(), {"Content-Type": "text/html"}, delay_s=4)
+    slow = {"id": "slow-page", "spider": "page", "urls": [site.url("/slow.html")]}
+    config = write_config(tmp_path, [_feed_source(site), slow], crawl={"timeout_s": 10})
+    child = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "crawl"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     database = tmp_path / "regwatch-data" / "regwatch.db"
-    deadline = time.monotonic() + 30
-    stored = 0
-    while time.monotonic() < deadline and stored == 0:
+    deadline, stored = time.monotonic() + 30, 0
+    while time.monotonic() < deadline and stored < 40:
         time.sleep(0.05)
-        if database.exists():
-            try:
-                stored = sqlite3.connect(database).execute("select count(*) from documents").fetchone()[0]
-            except sqlite3.OperationalError:
-                stored = 0
-    child.send_signal(signal.SIGKILL)
+        try:
+            stored = sqlite3.connect(database).execute("select count(*) from documents").fetchone()[0]
+        except sqlite3.OperationalError:
+            stored = 0
+    child.send_signal(signal.SIGKILL)  # the slow source is still waiting for its page
     child.wait()
-    assert 0 < stored
+    assert stored == 40
     result = regwatch(config, "crawl")
     assert result.returncode == 0, result.stderr
     urls = [i["url"] for i in _queue(config)]
-    assert len(urls) == 40 == len(set(urls))
-    history = sqlite3.connect(database).execute("select status from crawl_runs order by id").fetchall()
-    assert history == [("failed",), ("ok",)]  # the killed run is closed, not left running
+    assert len(urls) == 41 == len(set(urls))
+    history = sqlite3.connect(database).execute(
+        "select source_id, status from crawl_runs order by source_id, id").fetchall()
+    assert history == [("agency-news", "ok"), ("agency-news", "ok"), ("slow-page", "failed"), ("slow-page", "ok")]
 
 
 def test_bad_config_names_the_source_and_field(tmp_path):
