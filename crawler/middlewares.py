@@ -109,3 +109,38 @@ class RetryAfterMiddleware:
         retry.meta["retry_after_attempts"] = attempts + 1
         retry.meta.pop("warc", None)
         return retry
+
+
+class MirrorDownloadHandler:
+    """Sends every http(s) request to one mirror server instead of the source's host.
+
+    Enabled by the REGWATCH_MIRROR setting (e.g. `-s REGWATCH_MIRROR=http://127.0.0.1:8080`):
+    https://www.whitehouse.gov/feed/?x=1 is fetched as {mirror}/https/www.whitehouse.gov/feed/?x=1.
+    Spiders, the WARC and the database still see the original URL, so a whole default config,
+    links found in pages included, can be crawled against a local copy of the sites.
+    """
+
+    lazy = False
+
+    def __init__(self, crawler):
+        from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+
+        self.mirror = crawler.settings.get("REGWATCH_MIRROR").rstrip("/")
+        self.inner = HTTP11DownloadHandler(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def download_request(self, request: Request) -> Response:
+        mirrored = request.replace(url=mirror_url(self.mirror, request.url))
+        response = await self.inner.download_request(mirrored)
+        return response.replace(url=request.url, request=request)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def mirror_url(mirror: str, url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{mirror}/{scheme}/{rest}"

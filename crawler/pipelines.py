@@ -110,7 +110,6 @@ class RunDedupePipeline(_RunPipeline):
                 self.seen.add(item.url)
                 fresh.append(item)
         batch.items = fresh
-        self.spider.run.counters["items_parsed"] += len(fresh)
         return batch
 
 

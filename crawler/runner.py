@@ -37,6 +37,10 @@ def base_settings(config: Config, overrides: dict[str, str] | None = None, repla
         settings.setdict({"ROBOTSTXT_OBEY": False, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False},
                          priority="project")
     settings.setdict(overrides or {}, priority="cmdline")
+    if settings.get("REGWATCH_MIRROR"):
+        handler = "crawler.middlewares.MirrorDownloadHandler"
+        settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler},
+                     priority="cmdline")
     return settings
 
 
@@ -88,12 +92,23 @@ class Crawl:
         self.config, self.since, self.on_progress = config, since, on_progress
         self.sources = select_sources(config, source_ids)
         self.replay = ReplayIndex(replay) if replay else None
-        self.now = (self.replay.earliest if self.replay and self.replay.earliest else datetime.now(UTC))
         self.settings = base_settings(config, overrides, replay=self.replay is not None)
+        self.now = self._clock()
         engine = db.get_engine(config.database_url)
         db.upgrade_schema(engine)
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.contexts: list[RunContext] = []
+
+    def _clock(self) -> datetime:
+        """The run's 'now': the archive's day on replay, else REGWATCH_NOW (an ISO moment, to
+        reproduce a past day's date-sliced queries), else the real time."""
+        if self.replay is not None and self.replay.earliest:
+            return self.replay.earliest
+        pinned = self.settings.get("REGWATCH_NOW")
+        if pinned:
+            moment = datetime.fromisoformat(str(pinned).replace("Z", "+00:00"))
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return datetime.now(UTC)
 
     def _context(self, session: Session, source: SourceConfig) -> RunContext:
         runs.close_abandoned_runs(session, source.id)

@@ -128,6 +128,8 @@ class RegwatchSpider(scrapy.Spider):
             self.run.record(Unparseable(f"parser failed: {type(error).__name__}: {error}", url=response.url))
             return
         items = [r for r in results if isinstance(r, CandidateItem)]
+        # Entries seen, stored before or not: what tells a working source from a broken one.
+        self.run.counters["items_parsed"] += len(items)
         for result in results:
             if isinstance(result, Request):
                 yield result
