@@ -32,6 +32,7 @@ class SeenRequest:
 class LoopbackSite:
     def __init__(self) -> None:
         self.routes: dict[str, Reply | Handler] = {}
+        self.fallback: Handler | None = None  # answers paths with no exact route
         self.requests: list[SeenRequest] = []
         site = self
 
@@ -39,7 +40,7 @@ class LoopbackSite:
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 seen = SeenRequest("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
                 site.requests.append(seen)
-                route = site.routes.get(self.path)
+                route = site.routes.get(self.path) or site.fallback
                 if route is None:
                     reply = Reply(404, b"not found", {"Content-Type": "text/plain"})
                 else:

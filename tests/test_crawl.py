@@ -329,3 +329,23 @@ def test_commands_work_from_another_directory(site, tmp_path):
     assert result.returncode == 0, result.stderr
     assert (project / "regwatch-data" / "regwatch.db").exists()
     assert not (elsewhere / "regwatch-data").exists()
+
+
+def test_json_api_follows_next_page_and_stops_at_max_pages(site, tmp_path):
+    def documents(request):
+        page = 2 if "page=2" in request.path else 3 if "page=3" in request.path else 1
+        next_url = site.url(f"/api/documents.json?page={page + 1}") if page < 3 else None
+        result = {"document_number": f"2025-0000{page}", "title": f"AI notice {page}", "type": "Notice",
+                  "publication_date": "2025-01-15", "html_url": site.url(f"/d/{page}"), "agencies": []}
+        body = {"count": 3, "total_pages": 3, "results": [result], **({"next_page_url": next_url} if next_url else {})}
+        return Reply(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+    site.fallback = documents
+    source = {"id": "federal-register", "spider": "federal_register", "query": "artificial intelligence",
+              "urls": {"documents": site.url("/api/documents.json")}, "options": {"slice_days": 400}}
+    config = write_config(tmp_path, [source], crawl={"max_pages": 2, "lookback_days": 30})
+    result = regwatch(config, "crawl", "-s", "REGWATCH_NOW=2025-01-20T12:00:00Z")
+    assert result.returncode == 0, result.stderr
+    assert sorted(i["identifiers"]["fr_document_number"] for i in _queue(config)) == ["2025-00001", "2025-00002"]
+    first = site.requests[0].path
+    assert "conditions[publication_date][gte]=2024-12-21" in first.replace("%5B", "[").replace("%5D", "]")
