@@ -61,3 +61,19 @@ def test_parse_names_source_and_url_on_bad_input(tmp_path):
     assert result.returncode == 1
     assert "unparseable" in result.stderr and "federal-register" in result.stderr
     assert "https://www.federalregister.gov/api/v1/documents.json?x=1" in result.stderr
+
+
+def test_since_ignores_items_published_before_the_date(site, tmp_path):
+    site.serve("/feed.xml", rss(site.base, 12), "application/rss+xml")  # every 6 h back from Jan 15
+    config = write_config(tmp_path, [{"id": "agency-news", "spider": "feed", "urls": [site.url("/feed.xml")],
+                                      "jurisdiction": "US"}])
+    assert regwatch(config, "crawl", "--since", "2025-01-14").returncode == 0
+    dates = [json.loads(line)["published"] for line in regwatch(config, "queue", "--json").stdout.splitlines()]
+    assert dates and min(dates) == "2025-01-14" and len(dates) < 12
+
+
+def test_init_creates_the_schema_in_a_new_data_folder(tmp_path):
+    config = write_config(tmp_path, [])
+    result = regwatch(config, "init")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "regwatch-data" / "regwatch.db").exists()
