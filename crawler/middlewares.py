@@ -12,26 +12,14 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
 from crawler.errors import RateLimited
-
-
-class _CrawlerAware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    @property
-    def run(self):
-        return getattr(self.crawler.spider, "run", None)
+from crawler.run import CrawlerBound
 
 
 class ArchiveMiss(IgnoreRequest):
     """Replay asked for a URL the archive does not hold: an error, never a network call."""
 
 
-class WarcReplayMiddleware(_CrawlerAware):
+class WarcReplayMiddleware(CrawlerBound):
     """Answers every request from the replay archive (sits right before the downloader)."""
 
     def process_request(self, request: Request) -> Response | None:
@@ -51,7 +39,7 @@ class WarcReplayMiddleware(_CrawlerAware):
                    request=request)
 
 
-class WarcRecordMiddleware(_CrawlerAware):
+class WarcRecordMiddleware(CrawlerBound):
     """Writes each raw response (before decompression, redirects or retries) to the run's WARC."""
 
     def process_response(self, request: Request, response: Response) -> Response:

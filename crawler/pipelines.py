@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from scrapy import Spider
-
 from crawler.config import SourceConfig
 from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, clean_text, content_hash, first_paragraph
 from crawler.relevance import score
+from crawler.run import CrawlerBound
 from crawler.storage.documents import Evidence, StoreCounts, store_items
 
 STORE_BATCH_SIZE = 500
@@ -66,22 +65,7 @@ def is_before(item: CandidateItem, since: date | None) -> bool:
     return since is not None and item.published is not None and item.published < since
 
 
-class _RunPipeline:
-    """Pipelines reach the source's run through the crawler's spider."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    @property
-    def spider(self) -> Spider:
-        return self.crawler.spider
-
-
-class NormalizePipeline(_RunPipeline):
+class NormalizePipeline(CrawlerBound):
     def process_item(self, batch: ScrapedBatch) -> ScrapedBatch:
         run, source = self.spider.run, self.spider.source
         kept = []
@@ -97,7 +81,7 @@ class NormalizePipeline(_RunPipeline):
         return batch
 
 
-class RunDedupePipeline(_RunPipeline):
+class RunDedupePipeline(CrawlerBound):
     """One copy per URL per run; the database then decides new, updated or unchanged."""
 
     def open_spider(self) -> None:
@@ -113,7 +97,7 @@ class RunDedupePipeline(_RunPipeline):
         return batch
 
 
-class StorePipeline(_RunPipeline):
+class StorePipeline(CrawlerBound):
     """Stores in batches: a killed crawl loses at most a batch, which the next run fetches again
     because validators are only saved once a run has finished."""
 

@@ -94,3 +94,23 @@ class RunContext:
                         warc_file=self.recorder.relative_name if self.recorder and self.counters["requests"] else None)
         self.status_at_finish = status
         return status
+
+
+class CrawlerBound:
+    """Base of Regwatch's middlewares and pipelines: they reach the source's spider and run
+    through the crawler (Scrapy no longer passes the spider to their methods)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    @property
+    def spider(self):
+        return self.crawler.spider
+
+    @property
+    def run(self) -> RunContext | None:
+        return getattr(self.crawler.spider, "run", None)
