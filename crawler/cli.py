@@ -181,6 +181,6 @@ def demo(ctx: typer.Context,
     code = run_crawl(config, None, None, [archive], [])
     with _session(config) as session:
         views.console.print(views.queue_table(documents.list_queue(session, limit=40)))
-    views.console.print(f"demo database: {demo_dir / 'regwatch-demo.db'} "
-                        f"(try: regwatch --config {config.path} queue, with REGWATCH_DATABASE_URL set to it)")
+    views.console.print(f"demo database: {demo_dir / 'regwatch-demo.db'}\nlook around: "
+                        f"REGWATCH_DATABASE_URL={config.storage.url} regwatch show 1 --evidence")
     raise typer.Exit(code)

@@ -77,3 +77,12 @@ def test_init_creates_the_schema_in_a_new_data_folder(tmp_path):
     result = regwatch(config, "init")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "regwatch-data" / "regwatch.db").exists()
+
+
+def test_database_url_from_the_environment_overrides_the_config(site, tmp_path):
+    site.serve("/feed.xml", rss(site.base, 3), "application/rss+xml")
+    config = write_config(tmp_path, [{"id": "agency-news", "spider": "feed", "urls": [site.url("/feed.xml")]}])
+    elsewhere = f"sqlite:///{tmp_path / 'other.db'}"
+    regwatch(config, "crawl", env={"REGWATCH_DATABASE_URL": elsewhere})
+    assert (tmp_path / "other.db").exists() and not (tmp_path / "regwatch-data" / "regwatch.db").exists()
+    assert len(regwatch(config, "queue", "--json", env={"REGWATCH_DATABASE_URL": elsewhere}).stdout.splitlines()) == 3
