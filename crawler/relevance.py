@@ -30,6 +30,8 @@ class TermSet:
     terms: tuple[Term, ...]
     words: re.Pattern[str] | None
     exact_words: re.Pattern[str] | None
+    word_names: dict[str, str]  # lower-cased match -> term as written
+    substrings: tuple[tuple[str, str], ...]  # (term as written, lower-cased)
 
     @classmethod
     def build(cls, terms: tuple[Term, ...]) -> TermSet:
@@ -40,20 +42,20 @@ class TermSet:
             # Word edges that also work for terms ending in punctuation, such as "A.I."
             return re.compile(rf"(?<![\w.])(?:{'|'.join(map(re.escape, chosen))})(?!\w)", flags)
 
-        return cls(terms, alternation("word", re.I), alternation("exact_word", 0))
+        return cls(terms, alternation("word", re.I), alternation("exact_word", 0),
+                   {t.term.lower(): t.term for t in terms if t.match == "word"},
+                   tuple((t.term, t.term.lower()) for t in terms if t.match == "substring"))
 
     def found_in(self, text: str) -> set[str]:
         """The terms (as written in the term file) that occur in text."""
         found: set[str] = set()
         if self.words is not None:
-            found.update(match.group(0).lower() for match in self.words.finditer(text))
+            found.update(self.word_names[m.group(0).lower()] for m in self.words.finditer(text))
         if self.exact_words is not None:
-            found.update(match.group(0) for match in self.exact_words.finditer(text))
+            found.update(m.group(0) for m in self.exact_words.finditer(text))
         lowered = text.lower()
-        return {t.term for t in self.terms
-                if (t.match == "substring" and t.term.lower() in lowered)
-                or (t.match == "word" and t.term.lower() in found)
-                or (t.match == "exact_word" and t.term in found)}
+        found.update(term for term, needle in self.substrings if needle in lowered)
+        return found
 
 
 def _term(entry: dict) -> Term:
