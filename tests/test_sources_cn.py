@@ -1,0 +1,93 @@
+"""Chinese sources of the default config (issue 5), crawled end to end against a local copy of the
+sites made of their example files; plus their bad-input cases and the shared number parsers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spiders.cn_common import case_numbers, cn_doc_type, doc_numbers, labelled_fields, standard_numbers
+from tests.conftest import regwatch
+from tests.examples_harness import all_examples
+from tests.source_site import default_config_copy, mirror_settings, serve_examples
+
+SOURCES = {"tc260", "cac"}
+
+
+def expected_urls(source_id: str) -> set[str]:
+    """Every item URL the source's detail-page examples produce (what a crawl must store)."""
+    return {item["url"] for e in all_examples()
+            if e.source_id == source_id and not e.case.startswith(("error", "blocked"))
+            for item in json.loads(e.expected_path.read_text(encoding="utf-8"))}
+
+
+def test_default_config_crawls_the_chinese_sources(site, tmp_path):
+    serve_examples(site, SOURCES)
+    config = default_config_copy(tmp_path, SOURCES)
+    result = regwatch(config, "crawl", *mirror_settings(site))
+    statuses = {s["id"]: s for s in json.loads(regwatch(config, "sources", "--json").stdout)}
+    assert {s: statuses[s]["status"] for s in SOURCES} == dict.fromkeys(SOURCES, "ok"), result.stdout
+    items = [json.loads(line) for line in regwatch(config, "queue", "--json", "--limit", "500").stdout.splitlines()]
+    for source_id in SOURCES:
+        assert {i["url"] for i in items if i["source"] == source_id} == expected_urls(source_id), source_id
+    draft = next(i for i in items if i["url"].endswith("3bb57023c00a464faf4c2f7b9a5524c7"))
+    assert draft["doc_type"] == "draft_standard" and draft["language"] == "zh"
+
+
+# --- shared parsers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "number", "court", "procedure"), [
+    ("（2024）浙01民终10332号", "（2024）浙01民终10332号", "杭州市中级人民法院", "second_instance"),
+    ("(2024) 鄂0192知民初968号", "（2024）鄂0192知民初968号", "武汉东湖新技术开发区人民法院", "first_instance"),
+    ("（2023）京0491民初12142号", "（2023）京0491民初12142号", "北京互联网法院", "first_instance"),
+    ("（2023）最高法知民终2573号", "（2023）最高法知民终2573号", "最高人民法院", "second_instance"),
+    ("（2022）沪0115民初13290号之一", "（2022）沪0115民初13290号之一", "上海市基层人民法院（沪0115）",
+     "first_instance"),
+    ("（2024）京民申1号", "（2024）京民申1号", "北京市高级人民法院", "retrial_review"),
+    ("（2025）粤0192执456号", "（2025）粤0192执456号", "广州互联网法院", "enforcement"),
+])
+def test_case_numbers_give_court_and_procedure(text, number, court, procedure):
+    [case] = case_numbers(f"该案案号为{text}，已审结。")
+    assert (case.number, case.court, case.procedure) == (number, court, procedure)
+
+
+def test_document_numbers_are_not_case_numbers():
+    text = "根据国办发〔2021〕15号和法释〔2020〕17号"
+    assert case_numbers(text) == []
+    assert doc_numbers(text) == ["国办发〔2021〕15号", "法释〔2020〕17号"]
+
+
+def test_doc_numbers_trim_the_sentence_before_the_issuing_office():
+    assert doc_numbers("国务院办公厅关于印发国办发〔2024〕5号 国家互联网信息办公室令第15号") == [
+        "国办发〔2024〕5号", "国家互联网信息办公室令第15号"]
+
+
+def test_standard_numbers_accept_em_dash_and_practice_guides():
+    assert standard_numbers("GB/T 45438—2025、GB 45438-2025、TC260-PG-20241A 和 TC260-003") == [
+        "GB/T 45438-2025", "GB 45438-2025", "TC260-PG-20241A", "TC260-003"]
+
+
+@pytest.mark.parametrize(("title", "doc_type"), [
+    ("关于开展2025年度检查工作的通知", "notice"),
+    ("人工智能生成合成内容标识办法", "rule"),
+    ("关于印发《人工智能生成合成内容标识办法》的通知", "rule"),
+    ("网络数据安全管理条例", "law"),
+    ("数据出境安全评估办法（征求意见稿）", "proposed_rule"),
+    ("关于国家标准《网络安全技术 X》征求意见稿征求意见的通知", "draft_standard"),
+    ("北京市推动“人工智能+”行动计划实施方案", "guidance"),
+    ("《网络安全技术 X》等3项网络安全国家标准发布", "standard"),
+    ("北京互联网法院审结首例AI文生图著作权案", "judgment"),
+    ("第55次《中国互联网络发展状况统计报告》", "report"),
+    ("国新办举行新闻发布会", "news"),
+    ("人工智能生成合成内容标识方法", "notice"),  # 方法 is not 法
+])
+def test_chinese_titles_map_to_doc_types(title, doc_type):
+    assert cn_doc_type(title) == doc_type
+
+
+def test_labelled_fields_read_padded_labels_and_next_cell_values():
+    cells = ["标\u00a0\u00a0题：", "关于…的意见", "发文字号：国办发〔2026〕28号", "成文日期：", "2026年09月25日"]
+    assert labelled_fields(cells) == {
+        "标题": "关于…的意见", "发文字号": "国办发〔2026〕28号", "成文日期": "2026年09月25日"}
