@@ -220,5 +220,5 @@ def lead_paragraph(text: str) -> str:
     only a document number are skipped."""
     paragraphs = [p.strip() for p in (text or "").split("\n\n") if p.strip()]
     kept = [p for p in paragraphs
-            if not (_SALUTATION.search(p) and len(p) < 40) and not _NUMBER_LINE.match(p)]
+            if not (_SALUTATION.search(p) and "。" not in p) and not _NUMBER_LINE.match(p)]
     return first_paragraph("\n\n".join(kept or paragraphs), max_chars=300)

@@ -12,7 +12,7 @@ from tests.conftest import regwatch
 from tests.examples_harness import all_examples
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
-SOURCES = {"tc260", "cac"}
+SOURCES = {"tc260", "cac", "gov-cn-policy"}
 
 
 def expected_urls(source_id: str) -> set[str]:
