@@ -88,14 +88,13 @@ def case_numbers(text: str) -> list[CaseNumber]:
 
 
 def case_identifiers(text: str) -> dict[str, str]:
-    """case_number, court and procedure of the first case a text names; further numbers joined with '; '."""
+    """case_number, court and procedure of the cases a text names (several joined with '; ')."""
     cases = case_numbers(text)
+    joined = lambda values: "; ".join(dict.fromkeys(values))  # noqa: E731 (distinct, in order)
     if not cases:
         return {}
-    identifiers = cases[0].identifiers()
-    if len(cases) > 1:
-        identifiers["case_number"] = "; ".join(c.number for c in cases)
-    return identifiers
+    return {"case_number": joined(c.number for c in cases), "court": joined(c.court for c in cases),
+            "procedure": joined(c.procedure for c in cases)}
 
 
 # --- document numbers 文号 and standard numbers -----------------------------------------------

@@ -12,7 +12,7 @@ from tests.conftest import regwatch
 from tests.examples_harness import all_examples
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
-SOURCES = {"tc260", "cac", "gov-cn-policy"}
+SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news"}
 
 
 def expected_urls(source_id: str) -> set[str]:
@@ -33,6 +33,8 @@ def test_default_config_crawls_the_chinese_sources(site, tmp_path):
         assert {i["url"] for i in items if i["source"] == source_id} == expected_urls(source_id), source_id
     draft = next(i for i in items if i["url"].endswith("3bb57023c00a464faf4c2f7b9a5524c7"))
     assert draft["doc_type"] == "draft_standard" and draft["language"] == "zh"
+    cases = next(i for i in items if i["url"].endswith("/zixun/xiangqing/452911.html"))
+    assert cases["identifiers"]["court"] == "北京互联网法院; 广州互联网法院"
 
 
 # --- shared parsers ------------------------------------------------------------------------------
