@@ -8,17 +8,23 @@ import json
 import pytest
 
 from spiders.cn_common import case_numbers, cn_doc_type, doc_numbers, labelled_fields, standard_numbers
-from tests.conftest import regwatch
-from tests.examples_harness import all_examples
+from tests.conftest import regwatch, write_config
+from tests.examples_harness import ROOT, all_examples
+from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
-SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news"}
+SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news", "wechat"}
+EXAMPLES = ROOT / "tests" / "examples"
+
+
+# Examples the default config does not request (another bridge, an article added by hand).
+NOT_CRAWLED = {"rsshub-feed", "court-article"}
 
 
 def expected_urls(source_id: str) -> set[str]:
-    """Every item URL the source's detail-page examples produce (what a crawl must store)."""
+    """Every item URL the source's crawled examples produce (what a crawl must store)."""
     return {item["url"] for e in all_examples()
-            if e.source_id == source_id and not e.case.startswith(("error", "blocked"))
+            if e.source_id == source_id and not e.case.startswith(("error", "blocked")) and e.case not in NOT_CRAWLED
             for item in json.loads(e.expected_path.read_text(encoding="utf-8"))}
 
 
@@ -35,6 +41,60 @@ def test_default_config_crawls_the_chinese_sources(site, tmp_path):
     assert draft["doc_type"] == "draft_standard" and draft["language"] == "zh"
     cases = next(i for i in items if i["url"].endswith("/zixun/xiangqing/452911.html"))
     assert cases["identifiers"]["court"] == "北京互联网法院; 广州互联网法院"
+
+
+def source_status(config, source_id: str) -> dict:
+    return next(s for s in json.loads(regwatch(config, "sources", "--json").stdout) if s["id"] == source_id)
+
+
+def queued(config) -> list[dict]:
+    return [json.loads(line) for line in regwatch(config, "queue", "--json").stdout.splitlines()]
+
+
+# --- bad input and limits ------------------------------------------------------------------------
+
+
+def test_wechat_verification_page_after_redirect_is_blocked_and_stores_nothing(site, tmp_path):
+    article = "https://mp.weixin.qq.com/s/Xk2pR7mVw9LdQ3nHc5TbZA"
+    captcha = ("https://mp.weixin.qq.com/mp/wappoc_appmsgcaptcha?poc_token=HPxKq2eAd3f8kLmN&target_url="
+               "%2Fs%2FXk2pR7mVw9LdQ3nHc5TbZA")
+    site.routes["/https/mp.weixin.qq.com/s/Xk2pR7mVw9LdQ3nHc5TbZA"] = Reply(302, b"", {"Location": captcha})
+    site.serve("/https/" + captcha.split("://", 1)[1], (EXAMPLES / "wechat" / "blocked-verification.html").read_bytes())
+    config = write_config(tmp_path, [{"id": "wechat", "spider": "wechat", "language": "zh", "jurisdiction": "CN",
+                                      "urls": {"article_court": article}}])
+    result = regwatch(config, "crawl", "-s", f"REGWATCH_MIRROR={site.base}")
+    status = source_status(config, "wechat")
+    assert status["status"] == "blocked", result.stdout
+    assert "环境异常" in status["last_error"]["message"]
+    assert queued(config) == []
+
+
+def test_wechat_verification_page_served_in_place_of_the_article_is_blocked(site, tmp_path):
+    site.serve("/https/mp.weixin.qq.com/s/Xk2pR7mVw9LdQ3nHc5TbZA",
+               (EXAMPLES / "wechat" / "blocked-verification.html").read_bytes())
+    config = write_config(tmp_path, [{"id": "wechat", "spider": "wechat",
+                                      "urls": {"article": "https://mp.weixin.qq.com/s/Xk2pR7mVw9LdQ3nHc5TbZA"}}])
+    regwatch(config, "crawl", "-s", f"REGWATCH_MIRROR={site.base}")
+    assert source_status(config, "wechat")["status"] == "blocked"
+    assert queued(config) == []
+
+
+def test_source_with_proxy_sends_its_requests_through_the_proxy(site, tmp_path):
+    # A plain HTTP proxy gets the absolute URI in the request line; the loopback server answers it.
+    listing, detail = "http://www.tc260.org.cn/portal/suggestion", "http://www.tc260.org.cn/portal/suggestion-detail/"
+    site.routes[listing] = Reply(200, (EXAMPLES / "tc260" / "suggestions.html").read_bytes(),
+                                 {"Content-Type": "text/html; charset=utf-8"})
+    for case, page_id in (("draft-genai-security", "3bb57023c00a464faf4c2f7b9a5524c7"),
+                          ("draft-ethics-guide", "9a0e1f4c6d7b4e2f8a3c5b1d2e4f6a7b")):
+        site.routes[detail + page_id] = Reply(200, (EXAMPLES / "tc260" / f"{case}.html").read_bytes(),
+                                              {"Content-Type": "text/html; charset=utf-8"})
+    config = write_config(tmp_path, [{"id": "tc260", "spider": "tc260", "language": "zh", "jurisdiction": "CN",
+                                      "proxy": site.base, "urls": {"listing_drafts": listing}}])
+    result = regwatch(config, "crawl")
+    assert source_status(config, "tc260")["status"] == "ok", result.stdout
+    assert [r.path for r in site.requests][:1] == [listing]
+    assert len(site.hits(detail + "3bb57023c00a464faf4c2f7b9a5524c7")) == 1
+    assert len(queued(config)) == 2
 
 
 # --- shared parsers ------------------------------------------------------------------------------
