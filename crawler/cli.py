@@ -50,14 +50,20 @@ def init(ctx: typer.Context) -> None:
 
 @app.command()
 def sources(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The configured sources with their last run's status and stored items."""
+    """The configured sources with their last run's status, stored items and health."""
+    from scheduler import status
+    from scheduler import views as service_views
+
     config = _config(ctx)
     with _session(config) as session:
         summaries = runs.source_summaries(session, config.sources)
+        health = status.source_health(session, config)
     if as_json:
-        print(json.dumps([s.as_json() for s in summaries], ensure_ascii=False, indent=2))
+        print(json.dumps([{**s.as_json(), "health": health[s.id].as_json()} for s in summaries],
+                         ensure_ascii=False, indent=2))
     else:
         views.console.print(views.sources_table(summaries))
+        views.console.print(service_views.health_table(list(health.values())))
 
 
 def run_crawl(config: Config, source_ids: list[str] | None, since: date | None, replay: list[Path] | None,
@@ -184,3 +190,75 @@ def demo(ctx: typer.Context,
     views.console.print(f"demo database: {demo_dir / 'regwatch-demo.db'}\nlook around: "
                         f"REGWATCH_DATABASE_URL={config.storage.url} regwatch show 1 --evidence")
     raise typer.Exit(code)
+
+
+# --- the background service (scheduler/) -------------------------------------------------------
+schedule_app = typer.Typer(help="The service's crawl schedule.", invoke_without_command=True)
+alerts_app = typer.Typer(help="Alert rules.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(alerts_app, name="alerts")
+
+
+@app.command()
+def serve(ctx: typer.Context,
+          no_web: Annotated[bool, typer.Option("--no-web", help="run the scheduler without the web app")] = False,
+          host: Annotated[str | None, typer.Option(help="web app address (default: service.web_host)")] = None,
+          port: Annotated[int | None, typer.Option(help="web app port (default: service.web_port)")] = None) -> None:
+    """Run the background service: scheduled crawls, health, alerts, and the web app."""
+    from scheduler.service import serve as run_service
+
+    config = _config(ctx)
+    run_service(config.path, web=not no_web, host=host, port=port)
+
+
+@schedule_app.callback()
+def schedule(ctx: typer.Context) -> None:
+    """List the scheduled crawls with their next run times."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from scheduler import status
+    from scheduler import views as service_views
+
+    config = _config(ctx)
+    with _session(config) as session:
+        rows, beat = status.scheduled_jobs(session, config), status.heartbeat(session)
+    views.console.print(service_views.schedule_table(rows, beat))
+
+
+@schedule_app.command("reload")
+def schedule_reload(ctx: typer.Context,
+                    wait: Annotated[float, typer.Option(help="seconds to wait for the service")] = 15) -> None:
+    """Ask the running service to re-read config.yaml (as SIGHUP does)."""
+    import time
+
+    from scheduler import status
+
+    config = _config(ctx)
+    with _session(config) as session:
+        asked = status.request_reload(session)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            session.expire_all()
+            if status.reloaded_since(session, asked):
+                views.console.print("the service reloaded config.yaml")
+                return
+            time.sleep(0.5)
+    views.err_console.print("no running service picked up the request; config.yaml applies when it starts")
+    raise typer.Exit(1)
+
+
+@alerts_app.command("test")
+def alerts_test(ctx: typer.Context, rule_id: str) -> None:
+    """Send a sample alert through every channel of a rule; exit 1 if any channel failed."""
+    from scheduler.alerts.sample import send_sample
+
+    config = _config(ctx)
+    try:
+        rule = config.alert_rule(rule_id)
+    except ConfigError as error:
+        views.err_console.print(f"[red]error:[/] {error}", highlight=False)
+        raise typer.Exit(2) from error
+    results = send_sample(rule)
+    for channel, error in results.items():
+        views.console.print(f"{channel}: " + ("sent" if error is None else f"[red]failed[/] {error}"), highlight=False)
+    raise typer.Exit(1 if any(results.values()) else 0)

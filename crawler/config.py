@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -113,6 +113,13 @@ class SourceConfig(_Strict):
     api_key: str | None = None
     crawl: dict[str, Any] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
+    # How often the source normally publishes; when unset the scheduler learns it from history.
+    expected_cadence: timedelta | None = None
+
+    @field_validator("expected_cadence", mode="before")
+    @classmethod
+    def _cadence(cls, value: Any) -> timedelta | None:
+        return None if value is None else parse_duration(value)
 
     @field_validator("urls", mode="before")
     @classmethod
@@ -147,11 +154,72 @@ class SourceConfig(_Strict):
         return CrawlConfig.model_validate({**base.model_dump(), **self.crawl})
 
 
+class AlertMatch(_Strict):
+    """Which items a rule alerts on; every given filter must match, an empty one matches all."""
+
+    sources: list[str] = Field(default_factory=list)
+    jurisdictions: list[str] = Field(default_factory=list)  # "US" also matches "US-NJ"
+    categories: list[Category] = Field(default_factory=list)
+    doc_types: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)  # any one, case-insensitive, in title/summary/text
+    min_relevance: float = Field(0.0, ge=0, le=1)
+    updates: bool = False  # also alert when an already-alerted item changes
+
+
+class AlertRule(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    match: AlertMatch = Field(default_factory=AlertMatch)
+    notify: list[str] = Field(min_length=1)  # apprise URLs
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest_at: time | None = None
+    timezone: str = "UTC"
+    language: Literal["en", "zh"] = "en"
+
+    @field_validator("digest_at", mode="before")
+    @classmethod
+    def _yaml_sexagesimal(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted 8:30 as the number 510 (minutes): read it back as a time.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return time(value // 60 % 24, value % 60)
+        return value
+
+    @model_validator(mode="after")
+    def _digest_time(self) -> AlertRule:
+        if self.mode == "digest" and self.digest_at is None:
+            raise ValueError("mode digest needs digest_at, e.g. '08:00'")
+        return self
+
+
+class ServiceConfig(_Strict):
+    """`regwatch serve`: time limits, error backoff, health thresholds, the operator channel."""
+
+    crawl_time_limit: timedelta = timedelta(minutes=30)
+    misfire_grace: timedelta = timedelta(minutes=10)
+    max_parallel_crawls: int = Field(2, ge=1)
+    max_backoff: timedelta = timedelta(hours=6)
+    broken_after: int = Field(3, ge=1)
+    operator_notify: list[str] = Field(default_factory=list)
+    operator_language: Literal["en", "zh"] = "en"
+    delivery_attempts: int = Field(8, ge=1)
+    delivery_backoff: timedelta = timedelta(seconds=30)
+    tick: timedelta = timedelta(seconds=5)
+    crawl_settings: dict[str, str] = Field(default_factory=dict)  # Scrapy -s NAME=VALUE for every crawl
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8080, ge=0, le=65535)
+
+    @field_validator("crawl_time_limit", "misfire_grace", "max_backoff", "delivery_backoff", "tick", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+
 class Config(_Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
+    alerts: list[AlertRule] = Field(default_factory=list)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
     path: Path | None = None
 
     @model_validator(mode="after")
@@ -161,7 +229,17 @@ class Config(_Strict):
             if source.id in seen:
                 raise ValueError(f"source id {source.id!r} appears twice")
             seen.add(source.id)
+        rule_ids = [rule.id for rule in self.alerts]
+        if len(rule_ids) != len(set(rule_ids)):
+            raise ValueError(f"alert rule ids must be unique: {rule_ids}")
         return self
+
+    def alert_rule(self, rule_id: str) -> AlertRule:
+        for rule in self.alerts:
+            if rule.id == rule_id:
+                return rule
+        known = ", ".join(r.id for r in self.alerts) or "none"
+        raise ConfigError(f"no alert rule {rule_id!r} in {self.path} (known: {known})")
 
     def source(self, source_id: str) -> SourceConfig:
         for source in self.sources:

@@ -1,0 +1,1 @@
+"""The background service: scheduled crawls in child processes, source health, and alerts."""

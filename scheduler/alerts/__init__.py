@@ -1,0 +1,1 @@
+"""Alerts: rules from config.yaml matched against new items, delivered through apprise."""

@@ -1,0 +1,186 @@
+"""From new document versions to alert deliveries, and from deliveries to channels.
+
+`collect` reads document versions stored since a watermark and records one delivery per
+(rule, document): the unique constraint is the "at most once per rule" guarantee, so re-crawls
+and restarts cannot alert twice. `dispatch` sends what is due, one channel at a time per
+delivery, retrying failed channels with backoff and recording every failure."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crawler.config import AlertRule, Config
+from crawler.storage.models import Document, DocumentVersion
+from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
+from scheduler import state
+from scheduler.alerts import channels
+from scheduler.alerts.match import match_item
+from scheduler.alerts.messages import AlertItem, render_health, render_items
+
+log = logging.getLogger(__name__)
+OPERATOR = "operator"  # the rule id of health events
+BATCH = 500
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+def next_digest(rule: AlertRule, now: datetime) -> datetime:
+    """The next moment at the rule's digest_at, in the rule's time zone."""
+    local = now.astimezone(ZoneInfo(rule.timezone))
+    at = local.replace(hour=rule.digest_at.hour, minute=rule.digest_at.minute, second=0, microsecond=0)
+    return at if at > local else at + timedelta(days=1)
+
+
+def _due_at(rule: AlertRule, now: datetime) -> datetime:
+    return next_digest(rule, now) if rule.mode == "digest" else now
+
+
+def collect(session: Session, config: Config, now: datetime) -> int:
+    """Turn versions stored since the watermark into deliveries; returns how many were queued.
+    The first time, the watermark starts at the newest version: no flood of the existing backlog."""
+    watermark = state.get(session, state.ALERT_WATERMARK)
+    if watermark is None:
+        newest = session.scalar(select(func.max(DocumentVersion.id))) or 0
+        state.put(session, state.ALERT_WATERMARK, str(newest))
+        session.commit()
+        return 0
+    queued, last = 0, int(watermark)
+    while True:
+        rows = session.execute(
+            select(DocumentVersion.id, DocumentVersion.version, Document)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(DocumentVersion.id > last).order_by(DocumentVersion.id).limit(BATCH)).all()
+        if not rows:
+            return queued
+        queued += _queue_batch(session, config, rows, now)
+        last = rows[-1].id
+        state.put(session, state.ALERT_WATERMARK, str(last))
+        session.commit()
+
+
+def _queue_batch(session: Session, config: Config, rows: list[Any], now: datetime) -> int:
+    document_ids = {row.Document.id for row in rows}
+    existing = {(d.rule_id, d.document_id): d for d in session.scalars(
+        select(AlertDelivery).where(AlertDelivery.document_id.in_(document_ids)))}
+    queued = 0
+    for row in rows:
+        document, version = row.Document, row.version
+        for rule in config.alerts:
+            if version > 1 and not rule.match.updates:
+                continue
+            why = match_item(rule.match, document)
+            if why is None:
+                continue
+            delivery = existing.get((rule.id, document.id))
+            if delivery is None:
+                delivery = AlertDelivery(rule_id=rule.id, document_id=document.id, kind="new" if version == 1
+                                         else "update", version=version, detail=why, status="pending",
+                                         due_at=_due_at(rule, now), attempts=0, channels_done=[], created_at=now)
+                session.add(delivery)
+                existing[(rule.id, document.id)] = delivery
+                queued += 1
+            elif delivery.version < version:
+                delivery.version, delivery.detail = version, why
+                if delivery.status != "pending":  # already told: tell again, as an update
+                    delivery.kind, delivery.status, delivery.attempts = "update", "pending", 0
+                    delivery.channels_done, delivery.due_at, delivery.sent_at = [], _due_at(rule, now), None
+                    queued += 1
+    session.flush()
+    return queued
+
+
+def operator_event(session: Session, config: Config, source_id: str, state_name: str, reason: str,
+                   now: datetime) -> None:
+    """A health change for the operator channel (nothing is queued when none is configured)."""
+    if not config.service.operator_notify:
+        return
+    session.add(AlertDelivery(rule_id=OPERATOR, document_id=None, kind="health", version=1,
+                              detail={"source_id": source_id, "state": state_name, "reason": reason},
+                              status="pending", due_at=now, attempts=0, channels_done=[], created_at=now))
+    session.commit()
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    failed_channels: list[str] = field(default_factory=list)
+
+
+def _alert_item(delivery: AlertDelivery, document: Document) -> AlertItem:
+    return AlertItem(title=document.title, authority=document.authority, published=document.published,
+                     url=document.url, source_id=document.source_id, kind=delivery.kind,
+                     terms=delivery.detail.get("terms", []), reasons=delivery.detail.get("reasons", []))
+
+
+def _message(session: Session, rule_id: str, language: str, digest: bool,
+             batch: list[AlertDelivery]) -> tuple[str, str]:
+    if rule_id == OPERATOR:
+        return render_health([d.detail for d in batch], language)
+    items = [_alert_item(d, session.get(Document, d.document_id)) for d in batch]
+    return render_items(items, rule_id, language, digest)
+
+
+def dispatch(session: Session, config: Config, now: datetime) -> DispatchReport:
+    """Send every due delivery; each rule's digest goes out as one message per channel."""
+    report = DispatchReport()
+    due = list(session.scalars(select(AlertDelivery).where(AlertDelivery.status == "pending",
+                                                           AlertDelivery.due_at <= now)
+                               .order_by(AlertDelivery.id)))
+    by_rule: dict[str, list[AlertDelivery]] = defaultdict(list)
+    for delivery in due:
+        by_rule[delivery.rule_id].append(delivery)
+    rules = {rule.id: rule for rule in config.alerts}
+    for rule_id, deliveries in by_rule.items():
+        if rule_id == OPERATOR:
+            urls, language, digest = config.service.operator_notify, config.service.operator_language, False
+        elif rule_id in rules:
+            rule = rules[rule_id]
+            urls, language, digest = rule.notify, rule.language, rule.mode == "digest"
+        else:
+            _give_up(session, deliveries, f"rule {rule_id!r} is no longer in the configuration")
+            continue
+        batches = [deliveries] if digest or rule_id == OPERATOR else [[d] for d in deliveries]
+        for batch in batches:
+            _send_batch(session, config, rule_id, urls, language, digest, batch, now, report)
+    return report
+
+
+def _send_batch(session: Session, config: Config, rule_id: str, urls: list[str], language: str, digest: bool,
+                batch: list[AlertDelivery], now: datetime, report: DispatchReport) -> None:
+    title, body = _message(session, rule_id, language, digest, batch)
+    todo = [url for url in urls if any(channels.channel_key(url) not in d.channels_done for d in batch)]
+    errors = {url: error for url, error in channels.send_all(todo, title, body).items() if error}
+    done = [channels.channel_key(url) for url in todo if url not in errors]
+    wanted = {channels.channel_key(url) for url in urls}
+    for delivery in batch:
+        delivery.channels_done = sorted(set(delivery.channels_done) | set(done))
+        if wanted <= set(delivery.channels_done):
+            delivery.status, delivery.sent_at = "sent", now
+            report.sent += 1
+            continue
+        delivery.attempts += 1
+        delivery.last_error = "; ".join(f"{channels.channel_label(u)}: {e}" for u, e in errors.items())
+        delay = min(MAX_RETRY_DELAY, config.service.delivery_backoff * 2 ** (delivery.attempts - 1))
+        delivery.due_at = now + delay
+        if delivery.attempts >= config.service.delivery_attempts:
+            delivery.status = "failed"
+        for url, error in errors.items():
+            session.add(AlertFailure(delivery_id=delivery.id, rule_id=rule_id, channel=channels.channel_label(url),
+                                     at=now, error=error))
+    for url, error in errors.items():
+        report.failed_channels.append(channels.channel_label(url))
+        log.warning("alert rule %s: channel %s failed: %s", rule_id, channels.channel_label(url), error)
+    session.commit()
+
+
+def _give_up(session: Session, deliveries: list[AlertDelivery], reason: str) -> None:
+    for delivery in deliveries:
+        delivery.status, delivery.last_error = "failed", reason
+    session.commit()

@@ -1,0 +1,206 @@
+"""`regwatch serve`: the APScheduler service. Jobs in the database, each crawl in a child process,
+health after every crawl, alerts collected and dispatched on a short tick, clean shutdown on
+SIGTERM/SIGINT, configuration reloaded on SIGHUP or `regwatch schedule reload`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.config import SourceConfig, load_config
+from crawler.errors import ConfigError
+from crawler.storage import db, runs
+from crawler.storage.models import CrawlRun
+from crawler.storage.scheduler_models import MissedRun
+from scheduler import health, jobs, state
+from scheduler.alerts import queue
+from scheduler.child import CrawlChildren, failure_message, last_run_id, record_child_failure
+from scheduler.web import WebServer, web_available
+
+log = logging.getLogger(__name__)
+HEALTH_EVERY_TICKS = 12  # quiet sources are re-checked about once a minute
+
+
+class Service:
+    def __init__(self, config_path: Path, web: bool = True, host: str | None = None, port: int | None = None):
+        self.config_path = config_path
+        self.config = load_config(config_path)
+        self.engine = db.get_engine(self.config.database_url)
+        db.upgrade_schema(self.engine)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.children = CrawlChildren()
+        self.stopping = threading.Event()
+        self.reload_signalled = threading.Event()
+        self.alert_lock = threading.Lock()  # one dispatcher at a time: never two sends of a delivery
+        self.scheduler = BackgroundScheduler(
+            jobstores={jobs.JOBSTORE: SQLAlchemyJobStore(engine=self.engine, tablename=jobs.JOB_TABLE)},
+            executors={"default": ThreadPoolExecutor(self.config.service.max_parallel_crawls)},
+            timezone="UTC",
+        )
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        self.web = None
+        if web and web_available():
+            self.web = WebServer(self.config, host or self.config.service.web_host,
+                                 self.config.service.web_port if port is None else port)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def run(self) -> None:
+        self._install_signals()
+        self.start()
+        tick = self.config.service.tick.total_seconds()
+        count = 0
+        while not self.stopping.wait(tick):
+            count += 1
+            self.tick(check_health=count % HEALTH_EVERY_TICKS == 0)
+        self.shutdown()
+
+    def start(self) -> None:
+        with self.sessions() as session:
+            runs.sync_sources(session, self.config.sources)
+            for source in self.config.sources:  # crawls the last service left running
+                runs.close_abandoned_runs(session, source.id)
+        jobs.set_crawl_handler(self.crawl)
+        # Paused while the jobs are synced, so nothing fires from a half-updated store.
+        self.scheduler.start(paused=True)
+        self._sync()
+        self.scheduler.resume()
+        if self.web is not None:
+            self.web.start()
+        self.tick(check_health=True)
+        log.info("regwatch service started: %d jobs", len(self.scheduler.get_jobs()))
+
+    def shutdown(self) -> None:
+        log.info("stopping: %s", ", ".join(self.children.running) or "no crawl running")
+        self.scheduler.pause()
+        self.children.stop_all()
+        self.scheduler.shutdown(wait=True)  # lets each job record its stopped crawl
+        jobs.set_crawl_handler(None)
+        if self.web is not None:
+            self.web.stop()
+        log.info("regwatch service stopped")
+
+    def _install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_signalled.set())
+
+    # --- configuration ---------------------------------------------------------------------------
+    def _sync(self) -> jobs.SyncReport:
+        with self.sessions() as session:
+            crawled = set(session.scalars(select(CrawlRun.source_id).distinct()))
+        never_run = {s.id for s in self.config.sources} - crawled
+        return jobs.sync_jobs(self.scheduler, self.config, never_run, self.config.service.misfire_grace,
+                              state.now_utc())
+
+    def reload(self) -> None:
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as error:
+            log.error("config not reloaded, the running schedule stays: %s", error)
+            return
+        self.config = config
+        with self.sessions() as session:
+            runs.sync_sources(session, config.sources)
+        log.info("config reloaded: %s", self._sync())
+
+    def _reload_requested(self, session: Session) -> bool:
+        requested = state.get_moment(session, state.RELOAD_REQUESTED)
+        done = state.get_moment(session, state.RELOADED)
+        return requested is not None and (done is None or requested > done)
+
+    # --- the tick: reloads, health, alerts -------------------------------------------------------
+    def tick(self, check_health: bool = False) -> None:
+        now = state.now_utc()
+        with self.sessions() as session:
+            if self.reload_signalled.is_set() or self._reload_requested(session):
+                self.reload_signalled.clear()
+                self.reload()
+                state.put_moment(session, state.RELOADED, now)
+            state.put_moment(session, state.HEARTBEAT, now)
+            session.commit()
+        if check_health:
+            for source in self.config.sources:
+                if source.enabled:
+                    self.check_health(source)
+        self.deliver_alerts()
+
+    def deliver_alerts(self) -> None:
+        with self.alert_lock, self.sessions() as session:
+            try:
+                queue.collect(session, self.config, state.now_utc())
+                queue.dispatch(session, self.config, state.now_utc())
+            except Exception:  # a database hiccup must not end the service; the next tick retries
+                log.exception("alert delivery failed")
+                session.rollback()
+
+    def check_health(self, source: SourceConfig) -> health.Health:
+        now = state.now_utc()
+        with self.sessions() as session:
+            assessed = health.assess(session, source, self.config.service, now, jobs.period(source, now))
+            previous = health.record_state(session, assessed, now)
+            if previous is not None and health.worth_telling(previous, assessed.state):
+                queue.operator_event(session, self.config, source.id, assessed.state, assessed.reason, now)
+        return assessed
+
+    # --- jobs ------------------------------------------------------------------------------------
+    def crawl(self, source_id: str) -> None:
+        """The job: crawl one source in a child process unless it is backing off after errors."""
+        if self.stopping.is_set():
+            return
+        config = self.config
+        source = next((s for s in config.sources if s.id == source_id and s.enabled), None)
+        if source is None:
+            log.warning("job for %s fired but the source is no longer enabled", source_id)
+            return
+        now = state.now_utc()
+        with self.sessions() as session:
+            assessed = health.assess(session, source, config.service, now, jobs.period(source, now))
+            if assessed.backoff_until and assessed.backoff_until > now:
+                log.info("%s: backing off after %d failures until %s", source_id,
+                         assessed.consecutive_failures, assessed.backoff_until.isoformat(timespec="seconds"))
+                return
+            before = last_run_id(session, source_id)
+        limit = config.service.crawl_time_limit
+        result = self.children.run(self.config_path, source_id, limit, config.service.crawl_settings)
+        if result is None:
+            return
+        failure = failure_message(result, limit)
+        if failure is not None:
+            with self.sessions() as session:
+                record_child_failure(session, source_id, before, *failure)
+        log.info("%s: crawl finished in %.1fs (exit %s)", source_id, result.seconds, result.returncode)
+        self.check_health(source)
+        if not self.stopping.is_set():
+            self.deliver_alerts()
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        """Outside the misfire grace time APScheduler skips a run: record it and tell the operator."""
+        if not event.job_id.startswith(jobs.JOB_PREFIX):
+            return
+        source_id = event.job_id[len(jobs.JOB_PREFIX):]
+        now = state.now_utc()
+        scheduled = event.scheduled_run_time
+        job = self.scheduler.get_job(event.job_id)
+        upcoming = job.next_run_time.isoformat(timespec="seconds") if job and job.next_run_time else "unknown"
+        reason = (f"run scheduled for {scheduled.isoformat(timespec='seconds')} was missed (the service was "
+                  f"not running within the {self.config.service.misfire_grace} grace time); next run {upcoming}")
+        log.warning("%s: %s", source_id, reason)
+        with self.sessions() as session:
+            session.add(MissedRun(source_id=source_id, scheduled_for=scheduled, recorded_at=now))
+            session.commit()
+            queue.operator_event(session, self.config, source_id, "missed", reason, now)
+
+
+def serve(config_path: Path, web: bool = True, host: str | None = None, port: int | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    Service(config_path, web=web, host=host, port=port).run()

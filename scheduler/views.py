@@ -1,0 +1,40 @@
+"""Rich tables for the service's commands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.table import Table
+
+from scheduler.health import Health
+from scheduler.status import JobRow
+
+STATE_STYLE = {"ok": "green", "broken": "red", "quiet": "yellow", "never_run": "dim"}
+
+
+def _moment(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def health_table(healths: list[Health]) -> Table:
+    table = Table(title="Health")
+    for column in ("id", "health", "last success", "fails", "items/run", "last new item", "cadence", "why"):
+        table.add_column(column, overflow="fold")
+    for h in healths:
+        cadence = f"{h.expected_cadence_days:g} d ({h.cadence_from})" if h.expected_cadence_days else "learning"
+        why = h.reason + (f"; backing off until {_moment(h.backoff_until)}" if h.backoff_until else "")
+        table.add_row(h.source_id, f"[{STATE_STYLE.get(h.state, '')}]{h.state}[/]",
+                      _moment(h.last_success), str(h.consecutive_failures),
+                      "—" if h.items_per_run is None else f"{h.items_per_run:g}", _moment(h.last_new_item),
+                      cadence, why)
+    return table
+
+
+def schedule_table(rows: list[JobRow], heartbeat: datetime | None) -> Table:
+    caption = f"service heartbeat: {_moment(heartbeat)}" if heartbeat else "the service has not run yet"
+    table = Table(title="Schedule", caption=caption)
+    for column in ("source", "schedule", "next run"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.source_id, row.schedule, _moment(row.next_run) if row.stored else "(at service start)")
+    return table

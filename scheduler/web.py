@@ -1,0 +1,55 @@
+"""The triage web app beside the scheduler, when the `web` package is installed: one command
+starts both. The app factory is imported lazily, so the service runs without it."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from typing import Any
+
+from crawler.config import Config
+
+log = logging.getLogger(__name__)
+
+
+def web_available() -> bool:
+    return importlib.util.find_spec("web") is not None and importlib.util.find_spec("web.app") is not None
+
+
+class WebServer:
+    """Serves the app in a thread: WSGI apps (Flask) through werkzeug, ASGI apps through uvicorn."""
+
+    def __init__(self, config: Config, host: str, port: int) -> None:
+        from web.app import create_app
+
+        self.app = create_app(config)
+        self.host, self.port = host, port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if hasattr(self.app, "wsgi_app"):
+            from werkzeug.serving import make_server
+
+            self._server = make_server(self.host, self.port, self.app, threaded=True)
+            target = self._server.serve_forever
+        else:
+            import uvicorn
+
+            self._server = uvicorn.Server(uvicorn.Config(self.app, host=self.host, port=self.port,
+                                                         log_level="warning", lifespan="auto"))
+            target = self._server.run
+        self._thread = threading.Thread(target=target, name="regwatch-web", daemon=True)
+        self._thread.start()
+        log.info("web app on http://%s:%s/", self.host, self.port)
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        if hasattr(self._server, "should_exit"):
+            self._server.should_exit = True
+        else:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
