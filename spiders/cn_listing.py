@@ -33,7 +33,7 @@ DEFAULT_PUBLISHED = ("meta[name=PubDate]::attr(content)",)
 # 标签 in a document's information box -> dates / identifiers
 SIGNED_LABELS = ("成文日期", "印发日期")
 NUMBER_LABELS = ("发文字号", "文号")
-ISSUER_LABELS = ("发文机关", "发布机构", "发文单位")
+ISSUER_LABELS = ("发文机关", "发文机构", "发布机构", "发文单位")
 
 
 def _pick(fields: dict[str, str], labels: tuple[str, ...]) -> str:

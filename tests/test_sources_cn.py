@@ -13,12 +13,12 @@ from tests.examples_harness import ROOT, all_examples
 from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
-SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news", "wechat"}
+SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news", "wechat", "guizhou-gov", "beijing-gov", "shanghai-gov"}
 EXAMPLES = ROOT / "tests" / "examples"
 
 
 # Examples the default config does not request (another bridge, an article added by hand).
-NOT_CRAWLED = {"rsshub-feed", "court-article"}
+NOT_CRAWLED = {"rsshub-feed", "court-article", "gbk-misdeclared-document"}
 
 
 def expected_urls(source_id: str) -> set[str]:
@@ -77,6 +77,20 @@ def test_wechat_verification_page_served_in_place_of_the_article_is_blocked(site
     regwatch(config, "crawl", "-s", f"REGWATCH_MIRROR={site.base}")
     assert source_status(config, "wechat")["status"] == "blocked"
     assert queued(config) == []
+
+
+def test_gbk_page_declared_as_utf8_is_decoded_by_what_the_bytes_are():
+    from crawler.parsing import parse_file
+    from tests.examples_harness import FETCHED_AT, default_config
+
+    page = EXAMPLES / "guizhou-gov" / "gbk-misdeclared-document.html"
+    assert "charset=utf-8" in (EXAMPLES / "guizhou-gov" / "gbk-misdeclared-document.html.headers").read_text()
+    assert b'<meta charset="utf-8">' in page.read_bytes()
+    page.read_bytes().decode("gbk")  # the bytes really are GBK
+    url = (EXAMPLES / "guizhou-gov" / "gbk-misdeclared-document.html.url").read_text().strip()
+    [item], _ = parse_file(default_config(), "guizhou-gov", page, url, FETCHED_AT)
+    assert item.title == "贵州省人民政府办公厅关于推进数据要素市场化配置改革的实施意见"
+    assert item.identifiers["doc_number"] == "黔府办发〔2024〕31号"
 
 
 def test_source_with_proxy_sends_its_requests_through_the_proxy(site, tmp_path):
