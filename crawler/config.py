@@ -175,6 +175,12 @@ class AlertRule(_Strict):
     timezone: str = "UTC"
     language: Literal["en", "zh"] = "en"
 
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _unset_secret(cls, value: Any) -> Any:
+        # An unset ${VAR} must not stop every command: the channel fails, and says why, when used.
+        return ["" if url is None else url for url in value] if isinstance(value, list) else value
+
     @field_validator("digest_at", mode="before")
     @classmethod
     def _yaml_sexagesimal(cls, value: Any) -> Any:

@@ -30,12 +30,16 @@ def channel_key(url: str) -> str:
 
 
 def channel_label(url: str) -> str:
+    if not url:
+        return "(empty URL)"
     plugin = apprise.Apprise.instantiate(url)
     return plugin.url(privacy=True) if plugin else url.split("://", 1)[0] + "://(invalid)"
 
 
 def send(url: str, title: str, body: str) -> str | None:
     """None when the channel accepted the message, else why it did not."""
+    if not url:
+        return "the channel URL is empty (an unset ${VAR} in config.yaml?)"
     notifier = apprise.Apprise()
     if not notifier.add(url):
         return f"not a valid apprise URL: {channel_label(url)}"

@@ -1,6 +1,7 @@
 """From new document versions to alert deliveries, and from deliveries to channels.
 
-`collect` reads document versions stored since a watermark and records one delivery per
+`collect` reads document versions stored since a watermark (skipping a source's first crawl,
+its baseline) and records one delivery per
 (rule, document): the unique constraint is the "at most once per rule" guarantee, so re-crawls
 and restarts cannot alert twice. `dispatch` sends what is due, one channel at a time per
 delivery, retrying failed channels with backoff and recording every failure."""
@@ -18,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.config import AlertRule, Config
-from crawler.storage.models import Document, DocumentVersion
+from crawler.storage.models import CrawlRun, Document, DocumentVersion
 from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
 from scheduler import state
 from scheduler.alerts import channels
@@ -54,7 +55,7 @@ def collect(session: Session, config: Config, now: datetime) -> int:
     queued, last = 0, int(watermark)
     while True:
         rows = session.execute(
-            select(DocumentVersion.id, DocumentVersion.version, Document)
+            select(DocumentVersion.id, DocumentVersion.version, DocumentVersion.run_id, Document)
             .join(Document, Document.id == DocumentVersion.document_id)
             .where(DocumentVersion.id > last).order_by(DocumentVersion.id).limit(BATCH)).all()
         if not rows:
@@ -65,13 +66,22 @@ def collect(session: Session, config: Config, now: datetime) -> int:
         session.commit()
 
 
+def _first_runs(session: Session, source_ids: set[str]) -> dict[str, int]:
+    return dict(session.execute(select(CrawlRun.source_id, func.min(CrawlRun.id))
+                                .where(CrawlRun.source_id.in_(source_ids)).group_by(CrawlRun.source_id)).all())
+
+
 def _queue_batch(session: Session, config: Config, rows: list[Any], now: datetime) -> int:
     document_ids = {row.Document.id for row in rows}
+    # A source's first crawl finds its backlog, not news: it sets the baseline and alerts nothing.
+    first_runs = _first_runs(session, {row.Document.source_id for row in rows})
     existing = {(d.rule_id, d.document_id): d for d in session.scalars(
         select(AlertDelivery).where(AlertDelivery.document_id.in_(document_ids)))}
     queued = 0
     for row in rows:
         document, version = row.Document, row.version
+        if row.run_id is not None and row.run_id == first_runs.get(document.source_id):
+            continue
         for rule in config.alerts:
             if version > 1 and not rule.match.updates:
                 continue
