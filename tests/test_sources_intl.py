@@ -1,0 +1,119 @@
+"""UK, EU, international and industry newsroom sources of the default config (issue 8), crawled end
+to end against a local copy of the sites made of their example files; plus their bad-input cases
+(EUR-Lex bot protection, Reuters' DataDome answers) and the shared date and number parsers."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crawler.parsing import parse_file
+from tests.conftest import regwatch
+from tests.examples_harness import FETCHED_AT, all_examples, default_config
+from tests.source_site import default_config_copy, mirror_settings, serve_examples
+
+SOURCES = {
+    "gov-uk", "eur-lex", "ec-ai-office", "edpb", "cnil", "openai-news", "microsoft-on-the-issues",
+    "meta-newsroom", "google-ai-blog", "nvidia-newsroom", "ibm-newsroom",
+}
+
+
+def expected_urls(source_id: str) -> set[str]:
+    """Every item URL the source's examples produce from pages a crawl stores items from."""
+    return {item["url"] for e in all_examples()
+            if e.source_id == source_id and not e.case.startswith(("error", "blocked"))
+            for item in json.loads(e.expected_path.read_text(encoding="utf-8"))}
+
+
+def crawl(site, tmp_path: Path, sources: set[str]) -> tuple[dict, list[dict]]:
+    config = default_config_copy(tmp_path, sources)
+    result = regwatch(config, "crawl", *mirror_settings(site))
+    statuses = {s["id"]: s for s in json.loads(regwatch(config, "sources", "--json").stdout)}
+    assert set(statuses) >= sources, result.stdout + result.stderr
+    items = [json.loads(line) for line in regwatch(config, "queue", "--json", "--limit", "500").stdout.splitlines()]
+    return statuses, items
+
+
+def test_default_config_crawls_the_international_sources(site, tmp_path):
+    serve_examples(site, SOURCES)
+    statuses, items = crawl(site, tmp_path, SOURCES)
+    assert {s: statuses[s]["status"] for s in SOURCES} == dict.fromkeys(SOURCES, "ok")
+    for source_id in SOURCES:
+        assert {i["url"] for i in items if i["source"] == source_id} == expected_urls(source_id), source_id
+    # GOV.UK items come from the content API: its document type and organisations, not the search's.
+    code = next(i for i in items if i["url"].endswith("/ai-cyber-security-code-of-practice"))
+    assert (code["doc_type"], code["authority"]) == ("guidance", "Department for Science, Innovation and Technology")
+    report = "/https/www.gov.uk/api/content/government/publications/international-ai-safety-report-2025"
+    assert len(site.hits(report)) == 1  # named by both the search and the feed, fetched once
+    act = next(i for i in items if i["source"] == "eur-lex" and "32024R1689" in i["url"])
+    assert act["doc_type"] == "law" and act["published"] == "2024-07-12"
+    french = next(i for i in items if i["source"] == "cnil")
+    assert french["language"] == "fr" and french["jurisdiction"] == "FR"
+
+
+# --- EUR-Lex bot protection ----------------------------------------------------------------------
+
+
+def eur_lex_status(site, tmp_path: Path, status: int, body: bytes, content_type: str) -> tuple[dict, list[dict]]:
+    for example in all_examples():
+        if example.source_id == "eur-lex" and example.case == "search_ai":
+            site.serve("/https/" + example.url.split("://", 1)[1], example.body.read_bytes())
+    site.serve("/https/eur-lex.europa.eu/EN/display-feed.rss?rssId=222", body, content_type, status=status)
+    statuses, items = crawl(site, tmp_path, {"eur-lex"})
+    return statuses["eur-lex"], [i for i in items if i["source"] == "eur-lex"]
+
+
+def test_eur_lex_empty_202_is_reported_blocked(site, tmp_path):
+    status, items = eur_lex_status(site, tmp_path, 202, b"", "text/html")
+    assert status["status"] == "blocked"
+    assert all("rssId" not in i["url"] for i in items)
+
+
+@pytest.mark.parametrize("body", [b"", b"<!DOCTYPE html><html><head><title>EUR-Lex</title></head><body>"
+                                       b"<script src='/TSPD/08e3c1a'></script></body></html>"])
+def test_eur_lex_feed_replaced_by_a_page_is_blocked_not_parsed(body, tmp_path):
+    page = tmp_path / "feed.xml"
+    page.write_bytes(body)
+    from crawler.errors import SourceBlocked
+
+    with pytest.raises(SourceBlocked):
+        parse_file(default_config(), "eur-lex", page, "https://eur-lex.europa.eu/EN/display-feed.rss?rssId=222",
+                   FETCHED_AT)
+
+
+# --- shared parsers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("Provvedimento del 30 gennaio 2025 [10097450]", date(2025, 1, 30)),
+    ("Newsletter del 1° febbraio 2025", date(2025, 2, 1)),
+    ("Publié le 1er octobre 2025", date(2025, 10, 1)),
+    ("22 juillet 2025", date(2025, 7, 22)),
+    ("mise à jour le 3 fevrier 2025", date(2025, 2, 3)),
+    ("5 February 2025, News", date(2025, 2, 5)),
+])
+def test_long_dates_in_italian_french_and_english(text, day):
+    from spiders.intl_common import long_date
+
+    assert long_date(text) == day
+
+
+def test_roman_act_numbers():
+    from spiders.intl_common import roman_to_int
+
+    assert [roman_to_int(n) for n in ("DCCII", "CCCLXXXIV", "LXXI", "XIV", "N.")] == [702, 384, 71, 14, None]
+
+
+@pytest.mark.parametrize(("celex", "title", "doc_type"), [
+    ("32024R1689", "Regulation (EU) 2024/1689 of the European Parliament", "law"),
+    ("32025R0204", "Commission Implementing Regulation (EU) 2025/204", "rule"),
+    ("52021PC0206", "Proposal for a Regulation laying down harmonised rules on AI", "bill"),
+    ("62019CJ0311", "Judgment of the Court", "judgment"),
+])
+def test_celex_numbers_give_the_document_type(celex, title, doc_type):
+    from spiders.eur_lex import celex_doc_type
+
+    assert celex_doc_type(celex, title) == doc_type
