@@ -144,7 +144,7 @@ _TITLE_TYPES = (
     (re.compile(r"征求意见|意见稿|草案"), "draft"),
     (re.compile(r"判决|裁定|宣判|审结|一审|二审"), "judgment"),
     (re.compile(r"国家标准|行业标准|标准发布|项.{0,8}标准"), "standard"),
-    (re.compile(r"实践指南|指引|指南|方案|行动计划|规划|意见(?!稿)|要点"), "guidance"),
+    (re.compile(r"实践指南|指引|指南|方案|预案|行动计划|规划|意见(?!稿)|要点"), "guidance"),
     (re.compile(r"办法|规定|细则|规则|司法解释|解释》"), "rule"),
     (re.compile(r"条例|(?<![办方做司说])法(?:》|$|（|\()|决定》"), "law"),
     (re.compile(r"报告|白皮书|统计"), "report"),

@@ -13,7 +13,8 @@ from tests.examples_harness import ROOT, all_examples
 from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
-SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news", "wechat", "guizhou-gov", "beijing-gov", "shanghai-gov"}
+SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news", "wechat", "guizhou-gov", "beijing-gov", "shanghai-gov",
+           "miit"}
 EXAMPLES = ROOT / "tests" / "examples"
 
 
@@ -39,6 +40,8 @@ def test_default_config_crawls_the_chinese_sources(site, tmp_path):
         assert {i["url"] for i in items if i["source"] == source_id} == expected_urls(source_id), source_id
     draft = next(i for i in items if i["url"].endswith("3bb57023c00a464faf4c2f7b9a5524c7"))
     assert draft["doc_type"] == "draft_standard" and draft["language"] == "zh"
+    unit = [r for r in site.requests if "/front/page/build/unit" in r.path]
+    assert unit[0].headers["referer"] == "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/index.html"
     cases = next(i for i in items if i["url"].endswith("/zixun/xiangqing/452911.html"))
     assert cases["identifiers"]["court"] == "北京互联网法院; 广州互联网法院"
 
