@@ -64,12 +64,13 @@ def assess(session, source_id: str, config: Config | None = None, now: datetime 
 
 def test_three_failed_runs_in_a_row_flag_broken_and_one_success_recovers(session):
     add_run(session, "federal-register", "ok", items=12, at=NOW - timedelta(hours=4))
+    bad_gateway = ("fetch_failed", "HTTP 502")
     for hours in (3, 2):
-        add_run(session, "federal-register", "failed", at=NOW - timedelta(hours=hours), error=("fetch_failed", "HTTP 502"))
+        add_run(session, "federal-register", "failed", at=NOW - timedelta(hours=hours), error=bad_gateway)
     two = assess(session, "federal-register")
     assert (two.state, two.consecutive_failures) == ("ok", 2)
     assert two.last_success == NOW - timedelta(hours=4) and two.items_per_run == 12
-    add_run(session, "federal-register", "failed", at=NOW - timedelta(hours=1), error=("fetch_failed", "HTTP 502"))
+    add_run(session, "federal-register", "failed", at=NOW - timedelta(hours=1), error=bad_gateway)
     three = assess(session, "federal-register")
     assert three.state == "broken"
     assert three.reason == ("3 failed runs in a row; last error fetch_failed: HTTP 502 (https://fr.example/api)")
