@@ -12,6 +12,7 @@ engines), the Supreme People's Court, CNNIC and other sites built the same way.
       fields: "div.Xxgk_Info li"          # optional cells of 标签：值 pairs (发文字号, 成文日期, 发布机构)
       doc_type: notice                    # when the title names no type
       case_numbers: false                 # court sources: case_number, court, procedure
+      doc_numbers: true                   # 文号 (国办发〔2024〕5号) from the opening lines
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class ConfiguredListingSpider(ChineseListingSpider):
                                 source=self.source.id)
         self.doc_type = self.source.options.get("doc_type", "notice")
         self.find_case_numbers = bool(self.source.options.get("case_numbers"))
+        self.find_doc_numbers = bool(self.source.options.get("doc_numbers", True))
 
     def option(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         return _as_list(self.source.options.get(key), default)
