@@ -75,3 +75,14 @@ class KeyedApiMixin:
 
             # Until the core redacts error URLs itself, keyed sources do it on their own run.
             self.run.record = record_redacted
+
+
+# Titles that make a bill an AI bill (APIs without a keyword search are filtered on these);
+# "AI" counts only as a whole word in capitals.
+AI_TITLE = re.compile(
+    r"\bAI\b|(?i:artificial intelligence|machine learning|algorithm|deep ?fake|automated decision|generative|"
+    r"chatbot|large language model|digital replica|synthetic media|neural network)")
+
+
+def is_ai_title(title: str) -> bool:
+    return AI_TITLE.search(title) is not None

@@ -4,8 +4,10 @@ refused keys, keys kept out of the archive)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 
+from crawler.middlewares import mirror_url
 from tests.conftest import regwatch
 from tests.examples_harness import ROOT, all_examples
 from tests.loopback import Reply
@@ -14,7 +16,11 @@ from tests.source_site import default_config_copy, mirror_settings, serve_exampl
 EXAMPLES = ROOT / "tests" / "examples"
 FEED_SOURCES = {"copyright-office", "dhs-news", "bis-press", "nist-news", "ftc-press", "hawley-senate",
                 "padilla-senate"}
+KEYED_SOURCES = {"congress-bills", "legiscan"}
 SOURCES = FEED_SOURCES
+KEYS = {"CONGRESS_API_KEY": "test-congress-key", "LEGISCAN_API_KEY": "test-legiscan-key",
+        "COURTLISTENER_TOKEN": "test-courtlistener-token"}
+NO_KEYS = dict.fromkeys(KEYS, "")
 
 
 def expected_urls(source_id: str) -> set[str]:
@@ -71,4 +77,53 @@ def test_commerce_bot_challenge_is_blocked_and_stores_nothing(site, tmp_path):
     config = default_config_copy(tmp_path, {"bis-press"})
     regwatch(config, "crawl", *mirror_settings(site))
     assert statuses(config)["bis-press"]["status"] == "blocked"
+    assert queued(config) == []
+
+
+# --- keyed APIs ----------------------------------------------------------------------------------
+
+
+def test_keyed_apis_crawl_with_keys_from_the_environment(site, tmp_path):
+    serve_examples(site, KEYED_SOURCES)
+    config = default_config_copy(tmp_path, KEYED_SOURCES)
+    result = regwatch(config, "crawl", *mirror_settings(site), env=KEYS)
+    status = statuses(config)
+    assert {s: status[s]["status"] for s in KEYED_SOURCES} == dict.fromkeys(KEYED_SOURCES, "ok"), result.stdout
+    items = queued(config)
+    for source_id in KEYED_SOURCES:
+        assert {i["url"] for i in items if i["source"] == source_id} == expected_urls(source_id), source_id
+    virginia = next(i for i in items if i["identifiers"].get("bill_number") == "VA HB2094")
+    assert virginia["jurisdiction"] == "US-VA" and virginia["summary"].startswith("Status: Engrossed.")
+    # The congress.gov key travels in a header, the LegiScan key in the query: neither is archived.
+    congress_request = next(r for r in site.requests if "/api.congress.gov/" in r.path)
+    assert congress_request.headers["x-api-key"] == "test-congress-key" and "key" not in congress_request.path
+    archived = b"".join(gzip.open(path).read() for path in (tmp_path / "regwatch-data" / "archive").rglob("*.warc.gz"))
+    assert b"api.legiscan.com" in archived and b"X-Api-Key: REDACTED" in archived
+    for secret in KEYS.values():
+        assert secret.encode() not in archived
+        assert secret not in result.stdout + result.stderr
+
+
+def test_keyed_apis_without_keys_are_not_configured_and_request_nothing(site, tmp_path):
+    config = default_config_copy(tmp_path, KEYED_SOURCES)
+    regwatch(config, "crawl", *mirror_settings(site), env=NO_KEYS)
+    status = statuses(config)
+    assert {s: status[s]["status"] for s in KEYED_SOURCES} == dict.fromkeys(KEYED_SOURCES, "not_configured")
+    assert "LEGISCAN_API_KEY" in status["legiscan"]["last_error"]["message"]
+    assert site.requests == []
+
+
+def test_refused_keys_are_unauthorized_with_the_key_redacted(site, tmp_path):
+    congress = (EXAMPLES / "congress-bills" / "bills-updated-since-2025-01-24.json.url").read_text().strip()
+    refused = (EXAMPLES / "congress-bills" / "error-invalid-key.json").read_bytes()
+    site.routes[mirror_url("", congress)] = Reply(403, refused, {"Content-Type": "application/json"})
+    search = (EXAMPLES / "legiscan" / "getsearch-ai-page1.json.url").read_text().strip()
+    site.routes[mirror_url("", search)] = Reply(
+        200, (EXAMPLES / "legiscan" / "error-invalid-key.json").read_bytes(), {"Content-Type": "application/json"})
+    config = default_config_copy(tmp_path, KEYED_SOURCES)
+    regwatch(config, "crawl", *mirror_settings(site), env=KEYS)
+    status = statuses(config)
+    assert {s: status[s]["last_error"]["kind"] for s in KEYED_SOURCES} == dict.fromkeys(KEYED_SOURCES, "unauthorized")
+    assert "API_KEY_INVALID" in status["congress-bills"]["last_error"]["message"]
+    assert "test-legiscan-key" not in status["legiscan"]["last_error"]["url"]
     assert queued(config) == []
