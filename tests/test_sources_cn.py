@@ -14,7 +14,7 @@ from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
 SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news", "wechat", "guizhou-gov", "beijing-gov", "shanghai-gov",
-           "miit", "cnnic"}
+           "miit", "cnnic", "deepseek-news"}
 EXAMPLES = ROOT / "tests" / "examples"
 
 
