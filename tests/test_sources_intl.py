@@ -17,8 +17,22 @@ from tests.source_site import default_config_copy, mirror_settings, serve_exampl
 
 SOURCES = {
     "gov-uk", "eur-lex", "ec-ai-office", "edpb", "cnil", "openai-news", "microsoft-on-the-issues",
-    "meta-newsroom", "google-ai-blog", "nvidia-newsroom", "ibm-newsroom",
+    "meta-newsroom", "google-ai-blog", "nvidia-newsroom", "ibm-newsroom", "garante-privacy", "ico",
+    "anthropic-news", "reuters-tech",
 }
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+
+
+def accept_posts(site) -> list[bytes]:
+    """Let the loopback site answer POST like GET (the ICO API is POST only); returns the bodies."""
+    handler, bodies = site.server.RequestHandlerClass, []
+
+    def do_post(self) -> None:
+        bodies.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+        handler.do_GET(self)
+
+    handler.do_POST = do_post
+    return bodies
 
 
 def expected_urls(source_id: str) -> set[str]:
@@ -39,6 +53,7 @@ def crawl(site, tmp_path: Path, sources: set[str]) -> tuple[dict, list[dict]]:
 
 def test_default_config_crawls_the_international_sources(site, tmp_path):
     serve_examples(site, SOURCES)
+    posted = accept_posts(site)
     statuses, items = crawl(site, tmp_path, SOURCES)
     assert {s: statuses[s]["status"] for s in SOURCES} == dict.fromkeys(SOURCES, "ok")
     for source_id in SOURCES:
@@ -52,6 +67,40 @@ def test_default_config_crawls_the_international_sources(site, tmp_path):
     assert act["doc_type"] == "law" and act["published"] == "2024-07-12"
     french = next(i for i in items if i["source"] == "cnil")
     assert french["language"] == "fr" and french["jurisdiction"] == "FR"
+    # Garante: Italian cards typed by their Tipologia, each docweb page fetched once.
+    press = next(i for i in items if i["url"].endswith("/docweb/10098477"))
+    assert (press["doc_type"], press["published"], press["language"]) == ("press_release", "2025-01-30", "it")
+    assert len(site.hits("/https/www.garanteprivacy.it/web/guest/home/docweb/-/docweb-display/docweb/10099212")) == 1
+    assert [json.loads(body)["rootPageId"] for body in posted] == [2816]
+    assert not any(i["url"].endswith("/about-the-ico/jobs/") for i in items)
+    assert not any("new-delhi" in i["url"] for i in items)  # Meta's regional newsroom posts
+
+
+# --- Reuters: DataDome answers are blocked, never items --------------------------------------------
+
+
+DATADOME = (EXAMPLES_DIR / "reuters-tech" / "blocked_datadome.html").read_bytes()
+
+
+@pytest.mark.parametrize(("status", "headers"), [
+    (401, {"x-datadome": "protected", "Set-Cookie": "datadome=abc; Max-Age=31536000; Domain=.reuters.com; Path=/"}),
+    (403, {"x-datadome": "protected"}),
+    (200, {}),  # the captcha page served as if it were the section
+])
+def test_reuters_datadome_answer_is_blocked_not_unauthorized(site, tmp_path, status, headers):
+    site.serve("/https/www.reuters.com/technology/", DATADOME, "text/html;charset=utf-8", status=status,
+               headers=headers)
+    statuses, items = crawl(site, tmp_path, {"reuters-tech"})
+    assert statuses["reuters-tech"]["status"] == "blocked"
+    assert [i for i in items if i["source"] == "reuters-tech"] == []
+
+
+def test_reuters_captcha_page_parses_to_blocked(tmp_path):
+    from crawler.errors import SourceBlocked
+
+    with pytest.raises(SourceBlocked, match="DataDome"):
+        parse_file(default_config(), "reuters-tech", EXAMPLES_DIR / "reuters-tech" / "blocked_datadome.html",
+                   "https://www.reuters.com/technology/", FETCHED_AT)
 
 
 # --- EUR-Lex bot protection ----------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""Garante per la protezione dei dati personali (garanteprivacy.it, Liferay): search listings
+(newsletters; everything filed under "Intelligenza artificiale") and the docweb pages they link.
+
+Cards show a numeric date and the document's kind (Tipologia); titles often carry an Italian long
+date ("30 gennaio 2025") and end with the docweb number, the document's stable id ("[10097450]").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from scrapy.http import Response
+
+from crawler.errors import Unparseable
+from crawler.items import CandidateItem
+from crawler.normalize import clean_line, html_to_text
+from spiders.base import HtmlListingSpider, text_of
+from spiders.intl_common import day_first_date, lead_paragraph, long_date
+
+_DOCWEB = re.compile(r"/docweb/(\d+)")
+_TITLE_NUMBER = re.compile(r"\s*\[(?:doc\. web n\. )?\d+\]\s*$")
+# Tipologia -> doc type; the first matching prefix wins.
+KINDS = (
+    ("comunicato", "press_release"), ("newsletter", "news"), ("linee guida", "guidance"),
+    ("parere", "guidance"), ("provvedimento", "judgment"), ("ordinanza", "judgment"),
+    ("ammonimento", "judgment"), ("decisione", "judgment"), ("audizion", "news"), ("intervent", "news"),
+    ("intervist", "news"), ("relazion", "report"), ("regolament", "rule"),
+)
+
+
+def garante_doc_type(kind: str, title: str) -> str:
+    for text in (kind, title):
+        lowered = text.lower()
+        for prefix, doc_type in KINDS:
+            if lowered.startswith(prefix):
+                return doc_type
+    return "other"
+
+
+class GaranteSpider(HtmlListingSpider):
+    name = "garante"
+
+    def parse_listing(self, response: Response) -> Iterator[CandidateItem]:
+        cards = response.css("div.card-risultato")
+        if not cards and not response.css("div.blocco-risultati"):
+            raise Unparseable("search page without a div.blocco-risultati result block", url=response.url)
+        for card in cards:
+            link = card.css("a.titolo-risultato")
+            href = link.attrib.get("href", "")
+            number = _DOCWEB.search(href)
+            title = clean_line(link.attrib.get("title") or text_of(link))
+            kind = next((text_of(a) for a in card.css("a[href*='/search/tipologia/']")), "")
+            yield self.item(
+                response, url=response.urljoin(href), title=_TITLE_NUMBER.sub("", title),
+                published=day_first_date(text_of(card.css("div.data-risultato"))) or long_date(title),
+                doc_type=garante_doc_type(kind, title),
+                identifiers={"garante_docweb": number.group(1) if number else None},
+                summary=text_of(card.css("p.estratto-risultato")),
+            )
+
+    def parse_detail(self, response: Response) -> Iterator[CandidateItem]:
+        bodies = response.css("div#div-to-print div.journal-content-article").getall()
+        if not bodies:
+            raise Unparseable("docweb page without div#div-to-print", url=response.url)
+        body = max(bodies, key=len)  # social and related-content portlets reuse the class
+        title = clean_line(response.css("section#content h1::text, section#content h2::text").get())
+        title = _TITLE_NUMBER.sub("", title)
+        shown = text_of(response.css("span[property='dc:date']"))
+        number = _DOCWEB.search(response.url)
+        hint = self.listing_hint(response)
+        item = self.item(
+            response, title=title, published=day_first_date(shown) or long_date(shown) or long_date(title),
+            doc_type=hint.doc_type if hint else garante_doc_type("", title),
+            identifiers={"garante_docweb": number.group(1) if number else None},
+            summary=lead_paragraph(body), text=html_to_text(body),
+        )
+        yield self.merge_hint(response, item)
