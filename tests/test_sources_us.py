@@ -16,7 +16,7 @@ from tests.source_site import default_config_copy, mirror_settings, serve_exampl
 EXAMPLES = ROOT / "tests" / "examples"
 FEED_SOURCES = {"copyright-office", "dhs-news", "bis-press", "nist-news", "ftc-press", "hawley-senate",
                 "padilla-senate"}
-KEYED_SOURCES = {"congress-bills", "legiscan"}
+KEYED_SOURCES = {"congress-bills", "legiscan", "courtlistener"}
 SOURCES = FEED_SOURCES
 KEYS = {"CONGRESS_API_KEY": "test-congress-key", "LEGISCAN_API_KEY": "test-legiscan-key",
         "COURTLISTENER_TOKEN": "test-courtlistener-token"}
@@ -104,13 +104,18 @@ def test_keyed_apis_crawl_with_keys_from_the_environment(site, tmp_path):
         assert secret not in result.stdout + result.stderr
 
 
-def test_keyed_apis_without_keys_are_not_configured_and_request_nothing(site, tmp_path):
+def test_keyed_apis_without_keys_are_not_configured(site, tmp_path):
+    serve_examples(site, KEYED_SOURCES)
     config = default_config_copy(tmp_path, KEYED_SOURCES)
     regwatch(config, "crawl", *mirror_settings(site), env=NO_KEYS)
     status = statuses(config)
     assert {s: status[s]["status"] for s in KEYED_SOURCES} == dict.fromkeys(KEYED_SOURCES, "not_configured")
     assert "LEGISCAN_API_KEY" in status["legiscan"]["last_error"]["message"]
-    assert site.requests == []
+    assert "COURTLISTENER_TOKEN" in status["courtlistener"]["last_error"]["message"]
+    # CourtListener's search is open to anonymous users; nothing else is asked without a key.
+    assert {r.path.split("?")[0] for r in site.requests} == {"/https/www.courtlistener.com/api/rest/v4/search/"}
+    assert not any("authorization" in r.headers for r in site.requests)
+    assert {i["source"] for i in queued(config)} == {"courtlistener"}
 
 
 def test_refused_keys_are_unauthorized_with_the_key_redacted(site, tmp_path):
@@ -120,6 +125,9 @@ def test_refused_keys_are_unauthorized_with_the_key_redacted(site, tmp_path):
     search = (EXAMPLES / "legiscan" / "getsearch-ai-page1.json.url").read_text().strip()
     site.routes[mirror_url("", search)] = Reply(
         200, (EXAMPLES / "legiscan" / "error-invalid-key.json").read_bytes(), {"Content-Type": "application/json"})
+    token_refused = Reply(401, (EXAMPLES / "courtlistener" / "error-invalid-token.json").read_bytes(),
+                          {"Content-Type": "application/json", "WWW-Authenticate": 'Token'})
+    site.fallback = lambda seen: token_refused  # every CourtListener URL: the token is refused
     config = default_config_copy(tmp_path, KEYED_SOURCES)
     regwatch(config, "crawl", *mirror_settings(site), env=KEYS)
     status = statuses(config)
