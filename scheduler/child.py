@@ -125,15 +125,20 @@ def failure_message(result: ChildResult, time_limit: timedelta) -> tuple[str, st
 
 
 def record_child_failure(session: Session, source_id: str, after_run_id: int, kind: str, message: str) -> None:
-    """Mark the child's runs failed with the reason; a child that died before it opened a run
-    still leaves one, so the failure shows in the source's history."""
+    """Mark the child's unfinished or failed runs with the reason; a child that died before it
+    opened a run still leaves one, so the failure shows in the source's history. A run the child
+    closed as ok before it was stopped or crashed on exit keeps its status: its items are stored."""
     runs = list(session.scalars(select(CrawlRun).where(CrawlRun.source_id == source_id,
                                                        CrawlRun.id > after_run_id)))
     if not runs:
         runs = [CrawlRun(source_id=source_id, started_at=now_utc(), status="failed", replay=False)]
         session.add(runs[0])
         session.flush()
-    for run in runs:
+    affected = [run for run in runs if run.finished_at is None or run.status == "failed"]
+    if not affected:
+        log.warning("%s: %s, after its run had finished", source_id, message)
+        return
+    for run in affected:
         run.status = "failed"
         run.finished_at = run.finished_at or now_utc()
         run.error_count = (run.error_count or 0) + 1

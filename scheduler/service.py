@@ -13,6 +13,7 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 HEALTH_EVERY_TICKS = 12  # quiet sources are re-checked about once a minute
 
 
+class _Scheduler(BackgroundScheduler):
+    def _process_jobs(self) -> float | None:
+        # APScheduler 3's loop wakes once more after shutdown() and would take due jobs from the
+        # store (advancing their next run) only to fail submitting them: a run lost in silence.
+        if self.state == STATE_STOPPED:
+            return None
+        return super()._process_jobs()
+
+
 class Service:
     def __init__(self, config_path: Path, web: bool = True, host: str | None = None, port: int | None = None):
         self.config_path = config_path
@@ -41,7 +51,7 @@ class Service:
         self.stopping = threading.Event()
         self.reload_signalled = threading.Event()
         self.alert_lock = threading.Lock()  # one dispatcher at a time: never two sends of a delivery
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = _Scheduler(
             jobstores={jobs.JOBSTORE: SQLAlchemyJobStore(engine=self.engine, tablename=jobs.JOB_TABLE)},
             executors={"default": ThreadPoolExecutor(self.config.service.max_parallel_crawls)},
             timezone="UTC",
@@ -190,9 +200,11 @@ class Service:
         now = state.now_utc()
         scheduled = event.scheduled_run_time
         job = self.scheduler.get_job(event.job_id)
-        upcoming = job.next_run_time.isoformat(timespec="seconds") if job and job.next_run_time else "unknown"
+        upcoming = job.trigger.get_next_fire_time(None, now) if job is not None else None
+        grace = self.config.service.misfire_grace.total_seconds()
         reason = (f"run scheduled for {scheduled.isoformat(timespec='seconds')} was missed (the service was "
-                  f"not running within the {self.config.service.misfire_grace} grace time); next run {upcoming}")
+                  f"not running within the {grace:g} s grace time); next run "
+                  f"{upcoming.isoformat(timespec='seconds') if upcoming else 'at its next slot'}")
         log.warning("%s: %s", source_id, reason)
         with self.sessions() as session:
             session.add(MissedRun(source_id=source_id, scheduled_for=scheduled, recorded_at=now))

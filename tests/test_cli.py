@@ -26,8 +26,10 @@ def test_source_missing_what_it_needs_is_not_configured_and_crawl_still_succeeds
 def test_sources_json_lists_never_run_sources(tmp_path):
     config = write_config(tmp_path, [{"id": "agency-news", "spider": "feed", "urls": ["http://127.0.0.1:9/feed"]}])
     [entry] = json.loads(regwatch(config, "sources", "--json").stdout)
+    health = entry.pop("health")
     assert entry == {"id": "agency-news", "enabled": True, "authority": "agency-news", "status": "never_run",
                      "last_run": None, "last_error": None, "items": 0}
+    assert health["state"] == "never_run" and health["consecutive_failures"] == 0
 
 
 def test_queue_json_prints_every_item_unless_limited(site, tmp_path):
