@@ -92,7 +92,22 @@ class Schedule(_Strict):
             raise ValueError("give exactly one of interval or cron")
         if self.cron is not None and len(self.cron.split()) != 5:
             raise ValueError(f"cron {self.cron!r} must have 5 fields: minute hour day month weekday")
+        if self.cron is not None:
+            _check_cron(self.cron)
         return self
+
+
+def _check_cron(expression: str) -> None:
+    from datetime import UTC, datetime
+
+    from scheduler.jobs import cron_trigger  # the scheduler's own reading of the line, lazily
+
+    try:
+        fires = cron_trigger(expression, "UTC").get_next_fire_time(None, datetime.now(UTC))
+    except ValueError as error:
+        raise ValueError(f"cron {expression!r}: {error}") from None
+    if fires is None:
+        raise ValueError(f"cron {expression!r} never fires")
 
 
 class SourceConfig(_Strict):

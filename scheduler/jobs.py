@@ -44,28 +44,87 @@ def job_id(source_id: str) -> str:
     return JOB_PREFIX + source_id
 
 
-def trigger_for(source: SourceConfig) -> BaseTrigger:
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 and 7 are Sunday
+MAX_JITTER_SHARE = 0.1  # jitter never delays a run by more than a tenth of the time between runs
+
+
+def _weekday_number(token: str) -> int:
+    if token.isdigit() and int(token) <= 7:
+        return int(token) % 7
+    if token[:3].lower() in WEEKDAYS:
+        return WEEKDAYS.index(token[:3].lower())
+    raise ValueError(f"{token!r} is not a day of the week (0-7 or sun-sat)")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field in APScheduler 3's terms: APScheduler 3 counts 0 as Monday
+    where crontab counts 0 as Sunday, so "1-5" would otherwise mean Tuesday to Saturday."""
+    if field == "*":
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if base == "*":
+            first, last = 0, 6
+        elif "-" in base:
+            start, end = base.split("-", 1)
+            first, last = _weekday_number(start), _weekday_number(end)
+            last = 7 if end.isdigit() and int(end) == 7 else last  # "5-7": Friday to Sunday
+        else:
+            first = last = _weekday_number(base)
+            last = 6 if step else last  # "1/2": from Monday on, every other day
+        if last < first:
+            raise ValueError(f"day-of-week range {base!r} runs backwards")
+        days.update(day % 7 for day in range(first, last + 1, int(step or 1)))
+    return ",".join(WEEKDAYS[day] for day in sorted(days))
+
+
+def cron_trigger(expression: str, timezone: str, jitter: int | None = None) -> CronTrigger:
+    """A standard five-field crontab line, read in the given time zone."""
+    minute, hour, day, month, weekday = expression.split()
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_weekdays(weekday),
+                       timezone=ZoneInfo(timezone), jitter=jitter)
+
+
+def jitter_s(source: SourceConfig, now: datetime) -> int:
+    """The configured jitter, capped so that a one-minute schedule still runs about every minute."""
+    return min(source.schedule.jitter_s, int(shortest_gap(source, now).total_seconds() * MAX_JITTER_SHARE))
+
+
+def shortest_gap(source: SourceConfig, now: datetime, firings: int = 10) -> timedelta:
+    """The shortest time between runs: for cron, over its next few firings (a stable answer, so
+    that the job's signature does not change with the day of the week)."""
+    if source.schedule.interval is not None:
+        return source.schedule.interval
+    trigger = cron_trigger(source.schedule.cron, source.timezone)
+    times = [trigger.get_next_fire_time(None, now)]
+    while len(times) <= firings:
+        times.append(trigger.get_next_fire_time(times[-1], times[-1] + timedelta(seconds=1)))
+    return min(b - a for a, b in zip(times, times[1:], strict=False))
+
+
+def trigger_for(source: SourceConfig, now: datetime) -> BaseTrigger:
     """Intervals count in UTC; a cron line is read in the source's own time zone."""
     schedule = source.schedule
-    jitter = schedule.jitter_s or None
+    jitter = jitter_s(source, now) or None
     if schedule.interval is not None:
         return IntervalTrigger(seconds=schedule.interval.total_seconds(), jitter=jitter, timezone=UTC)
-    return CronTrigger.from_crontab(schedule.cron, timezone=ZoneInfo(source.timezone))
+    return cron_trigger(schedule.cron, source.timezone, jitter)
 
 
-def describe(source: SourceConfig) -> str:
+def describe(source: SourceConfig, now: datetime) -> str:
     """The job's name; it doubles as the signature that tells whether the schedule changed."""
     schedule = source.schedule
     when = (f"every {int(schedule.interval.total_seconds())}s" if schedule.interval is not None
             else f"cron '{schedule.cron}' {source.timezone}")
-    return f"crawl {source.id} {when} jitter {schedule.jitter_s}s"
+    return f"crawl {source.id} {when} jitter {jitter_s(source, now)}s"
 
 
 def period(source: SourceConfig, now: datetime) -> timedelta:
     """The usual time between two runs (for cron: between its next two firings)."""
     if source.schedule.interval is not None:
         return source.schedule.interval
-    trigger = CronTrigger.from_crontab(source.schedule.cron, timezone=ZoneInfo(source.timezone))
+    trigger = cron_trigger(source.schedule.cron, source.timezone)
     first = trigger.get_next_fire_time(None, now)
     second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
     return second - first
@@ -96,14 +155,14 @@ def sync_jobs(scheduler: BaseScheduler, config: Config, never_run: set[str], mis
             report.removed.append(job.id[len(JOB_PREFIX):])
     for jid, source in wanted.items():
         existing = scheduler.get_job(jid, jobstore=JOBSTORE)
-        name = describe(source)
+        name = describe(source, now)
         grace = int(misfire_grace.total_seconds())
         if existing is not None and existing.name == name and existing.misfire_grace_time == grace:
             report.kept.append(source.id)
             continue
         (report.changed if existing is not None else report.added).append(source.id)
         options = {"next_run_time": now} if source.id in never_run else {}
-        scheduler.add_job(run_scheduled_crawl, trigger_for(source), args=[source.id], id=jid, name=name,
+        scheduler.add_job(run_scheduled_crawl, trigger_for(source, now), args=[source.id], id=jid, name=name,
                           jobstore=JOBSTORE, replace_existing=True, coalesce=True, max_instances=1,
                           misfire_grace_time=grace, **options)
     if report.added or report.changed or report.removed:

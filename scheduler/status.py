@@ -35,12 +35,12 @@ def scheduled_jobs(session: Session, config: Config) -> list[JobRow]:
     if inspect(engine).has_table(jobs.JOB_TABLE):
         for job in SQLAlchemyJobStore(engine=engine, tablename=jobs.JOB_TABLE).get_all_jobs():
             stored[job.id] = job
-    rows = []
+    rows, now = [], state.now_utc()
     for source in config.sources:
         if not source.enabled:
             continue
         job = stored.pop(jobs.job_id(source.id), None)
-        rows.append(JobRow(source.id, jobs.describe(source).split(" ", 2)[2], job.next_run_time if job else None,
+        rows.append(JobRow(source.id, jobs.describe(source, now).split(" ", 2)[2], job.next_run_time if job else None,
                            job is not None))
     for job in stored.values():  # a source removed from config.yaml that the service has not dropped yet
         rows.append(JobRow(job.id.removeprefix(jobs.JOB_PREFIX), job.name + " (not in config)",

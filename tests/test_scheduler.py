@@ -18,6 +18,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import inspect, select
 
 from crawler.config import load_config
+from crawler.errors import ConfigError
 from crawler.storage import db
 from crawler.storage.models import CrawlRun, RunError
 from crawler.storage.scheduler_models import MissedRun
@@ -157,6 +158,26 @@ def test_jobs_follow_config_survive_a_restart_and_a_reload(site, tmp_path, datab
     assert set(after) == {"crawl:hourly", "crawl:off"}
     assert timedelta(minutes=119) < after["crawl:hourly"] - started < timedelta(minutes=122)
     assert after["crawl:off"] > started + timedelta(minutes=59)  # was crawled before: its next slot, not now
+
+
+def test_crontab_weekdays_count_from_sunday_and_jitter_stays_within_a_tenth_of_the_interval(tmp_path):
+    def source(schedule: dict) -> dict:
+        return {"id": "agency", "spider": "feed", "urls": ["http://127.0.0.1:9/feed"], "jurisdiction": "US",
+                "schedule": schedule}
+
+    saturday = datetime(2025, 3, 8, 12, tzinfo=UTC)
+    weekdays = load_config(write_config(tmp_path, [source({"cron": "30 6 * * 1-5", "jitter_s": 0})])).sources[0]
+    assert jobs.trigger_for(weekdays, saturday).get_next_fire_time(None, saturday).isoformat() == \
+        "2025-03-10T06:30:00-04:00"  # Monday, not Saturday (APScheduler 3 counts 0 as Monday)
+    sundays = load_config(write_config(tmp_path, [source({"cron": "0 9 * * 0", "jitter_s": 0})])).sources[0]
+    assert jobs.trigger_for(sundays, saturday).get_next_fire_time(None, saturday).strftime("%A") == "Sunday"
+    every_minute = load_config(write_config(tmp_path, [source({"interval": "1m"})])).sources[0]
+    assert (every_minute.schedule.jitter_s, jobs.jitter_s(every_minute, saturday)) == (60, 6)
+    daily = load_config(write_config(tmp_path, [source({"cron": "30 6 * * 1-5"})])).sources[0]
+    assert jobs.jitter_s(daily, saturday) == 60
+    write_config(tmp_path, [source({"cron": "0 9 * * 8"})])
+    with pytest.raises(ConfigError, match=r"schedule.*'8' is not a day of the week"):
+        load_config(tmp_path / "config.yaml")
 
 
 def test_missed_run_inside_the_grace_time_runs_once_after_restart(site, tmp_path, database_url):
