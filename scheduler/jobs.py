@@ -155,14 +155,16 @@ def sync_jobs(scheduler: BaseScheduler, config: Config, never_run: set[str], mis
             report.removed.append(job.id[len(JOB_PREFIX):])
     for jid, source in wanted.items():
         existing = scheduler.get_job(jid, jobstore=JOBSTORE)
-        name = describe(source, now)
+        name, trigger = describe(source, now), trigger_for(source, now)
         grace = int(misfire_grace.total_seconds())
-        if existing is not None and existing.name == name and existing.misfire_grace_time == grace:
+        # The trigger's own text too: a job stored by an older reading of the same cron line is renewed.
+        if (existing is not None and existing.name == name and str(existing.trigger) == str(trigger)
+                and existing.misfire_grace_time == grace):
             report.kept.append(source.id)
             continue
         (report.changed if existing is not None else report.added).append(source.id)
         options = {"next_run_time": now} if source.id in never_run else {}
-        scheduler.add_job(run_scheduled_crawl, trigger_for(source, now), args=[source.id], id=jid, name=name,
+        scheduler.add_job(run_scheduled_crawl, trigger, args=[source.id], id=jid, name=name,
                           jobstore=JOBSTORE, replace_existing=True, coalesce=True, max_instances=1,
                           misfire_grace_time=grace, **options)
     if report.added or report.changed or report.removed:
