@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from crawler.items import UNIQUE_IDENTIFIERS, CandidateItem, Relevance
+from crawler.storage.links import link_document, link_summary, linked_documents
 from crawler.storage.models import (
     Document,
     DocumentIdentifier,
@@ -93,7 +94,7 @@ def _version_row(document_id: int, version: int, item: CandidateItem, evidence: 
 
 
 def _insert_new(session: Session, source_id: str, batch: list[tuple[CandidateItem, Evidence | None]],
-                run_id: int | None, now: datetime) -> None:
+                run_id: int | None, now: datetime) -> list[int]:
     rows = [{**_document_fields(item), "source_id": source_id, "first_seen_at": now, "version_count": 1}
             for item, _ in batch]
     ids = session.scalars(
@@ -111,6 +112,7 @@ def _insert_new(session: Session, source_id: str, batch: list[tuple[CandidateIte
     ]
     if identifier_rows:
         session.execute(insert(DocumentIdentifier), identifier_rows)
+    return list(ids)
 
 
 def _apply_updates(session: Session, changed: list[tuple[int, int, CandidateItem, Evidence | None]],
@@ -150,9 +152,12 @@ def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateIte
             doc_id, _, version_count = existing[url]
             changed.append((doc_id, version_count + 1, item, evidence))
     if fresh:
-        _insert_new(session, source_id, fresh, run_id, now)
+        for doc_id, (item, _) in zip(_insert_new(session, source_id, fresh, run_id, now), fresh, strict=True):
+            link_document(session, doc_id, item)
     if changed:
         _apply_updates(session, changed, run_id, now)
+        for doc_id, _, item, _ in changed:
+            link_document(session, doc_id, item, changed=True)
     counts.new, counts.updated = len(fresh), len(changed)
     session.commit()
     return counts
@@ -187,15 +192,20 @@ def item_from_row(document: Document) -> CandidateItem:
 
 
 def queue_entry(document: Document, triage: TriageState, full: bool = False) -> dict[str, Any]:
-    """An item as `queue --json` prints it: the item keys plus id, status and the updated flag."""
+    """An item as `queue --json` prints it: the item keys plus id, status, the updated flag and
+    `linked`, the same document as other sources printed it (see storage.links)."""
+    session = object_session(document)
+    linked = linked_documents(session, [document.id]).get(document.id, []) if session else []
     return {"id": document.id, "status": triage.status, "updated": triage.updated,
-            **item_from_row(document).public_dict(full=full)}
+            **item_from_row(document).public_dict(full=full), "linked": [link_summary(d) for d in linked]}
 
 
 def list_queue(session: Session, status: str | None = None, limit: int | None = None,
                source_id: str | None = None) -> list[tuple[Document, TriageState]]:
-    """Newest first, then most relevant; `updated` selects changed items whatever their status."""
-    query = select(Document, TriageState).join(TriageState, TriageState.document_id == Document.id)
+    """Newest first, then most relevant; `updated` selects changed items whatever their status.
+    A document linked to an earlier sighting from another source is part of that item, not its own."""
+    query = (select(Document, TriageState).join(TriageState, TriageState.document_id == Document.id)
+             .where(Document.linked_to.is_(None)))
     if status == "updated":
         query = query.where(TriageState.updated.is_(True))
     elif status:

@@ -88,6 +88,10 @@ class Document(Base):
     fetched_at: Mapped[datetime]
     first_seen_at: Mapped[datetime]
     version_count: Mapped[int] = mapped_column(Integer, default=1)
+    # The same document seen through another source (a public-inspection filing later printed in
+    # the Federal Register, a White House order and its FR printing) points at the first sighting,
+    # the item reviewers see. No foreign key: SQLite could only add one by rebuilding the table.
+    linked_to: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class DocumentIdentifier(Base):
@@ -101,6 +105,31 @@ class DocumentIdentifier(Base):
     source_id: Mapped[str] = mapped_column(String(100))
     scheme: Mapped[str] = mapped_column(String(60))
     value: Mapped[str] = mapped_column(String(300))
+
+
+class DocumentLinkKey(Base):
+    """What names a document across sources (see storage.links): a shared key links two documents."""
+
+    __tablename__ = "document_link_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(400), index=True)
+
+
+class DayCompleteness(Base):
+    """How many of the documents a source says it published on a day one run actually got."""
+
+    __tablename__ = "day_completeness"
+    __table_args__ = (Index("ix_day_completeness_source_day", "source_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str] = mapped_column(String(100))
+    day: Mapped[date]
+    expected: Mapped[int] = mapped_column(Integer)
+    found: Mapped[int] = mapped_column(Integer)
+    checked_at: Mapped[datetime]
 
 
 class DocumentVersion(Base):

@@ -1,0 +1,108 @@
+"""One item for one document seen through several sources.
+
+A public-inspection filing and the Federal Register document it becomes share a document number;
+a White House executive order and its Federal Register printing share the order's number, or,
+when the White House page gives none, the order's title. Each stored document gets link keys;
+a document whose key another source's document already has is linked to the first sighting of
+that document (`documents.linked_to`), which stays the one item in the queue and is flagged
+updated so reviewers see what the later sighting added.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from crawler.items import CandidateItem
+from crawler.storage.models import Document, DocumentLinkKey, TriageEvent, TriageState
+
+# Identifiers that name one document whichever source prints it.
+SHARED_IDENTIFIERS = ("fr_document_number", "executive_order_number", "proclamation_number")
+# Presidential documents are matched by title too: the White House pages carry no order number.
+TITLE_LINKED_TYPES = frozenset({"executive_order", "proclamation", "presidential_memorandum"})
+# Titles repeat over the years ("National Day of Prayer"); a title match must be this close in time.
+TITLE_WINDOW_DAYS = 60
+
+
+def title_key(title: str) -> str:
+    """Case, punctuation and curly quotes do not tell two printings of one title apart."""
+    return " ".join(re.sub(r"[\W_]+", " ", title.lower().replace("’", "'").replace("'", "")).split())
+
+
+def link_keys(item: CandidateItem) -> list[str]:
+    keys = [f"{scheme}:{item.identifiers[scheme]}" for scheme in SHARED_IDENTIFIERS if item.identifiers.get(scheme)]
+    if item.doc_type in TITLE_LINKED_TYPES and item.title:
+        keys.append(f"title:{item.doc_type}:{title_key(item.title)}")
+    return keys
+
+
+def _close_in_time(first: date | None, second: date | None) -> bool:
+    return first is None or second is None or abs((first - second).days) <= TITLE_WINDOW_DAYS
+
+
+def _matches(session: Session, document: Document, keys: list[str]) -> list[Any]:
+    rows = session.execute(
+        select(DocumentLinkKey.key, Document.id, Document.linked_to, Document.published)
+        .join(Document, Document.id == DocumentLinkKey.document_id)
+        .where(DocumentLinkKey.key.in_(keys), Document.source_id != document.source_id)
+    ).all()
+    return [row for row in rows
+            if not row.key.startswith("title:") or _close_in_time(row.published, document.published)]
+
+
+def _flag(session: Session, primary_id: int, action: str, document: Document, now: datetime) -> None:
+    session.execute(update(TriageState).where(TriageState.document_id == primary_id)
+                    .values(updated=True, changed_at=now))
+    session.execute(insert(TriageEvent).values(
+        document_id=primary_id, at=now, actor="regwatch", action=action,
+        detail={"document_id": document.id, "source": document.source_id, "url": document.url}))
+
+
+def link_document(session: Session, document_id: int, item: CandidateItem, changed: bool = False) -> None:
+    """Refresh a stored document's link keys and join it to the same document from other sources.
+
+    The earliest sighting (lowest id) of a group is its primary; two groups that turn out to be
+    one (an inspection filing and a White House order, joined by their printing) merge into the
+    older. `changed`: the document was stored before and now has a new version."""
+    keys = link_keys(item)
+    if not keys and not changed:
+        return  # a new document nothing could name twice
+    document = session.get(Document, document_id)
+    session.execute(delete(DocumentLinkKey).where(DocumentLinkKey.document_id == document_id))
+    if keys:
+        session.execute(insert(DocumentLinkKey), [{"document_id": document_id, "key": key} for key in keys])
+    now = datetime.now(UTC)
+    roots = {row.linked_to or row.id for row in _matches(session, document, keys)} if keys else set()
+    own_root = document.linked_to or document.id
+    if not roots - {own_root}:
+        if changed and document.linked_to:
+            _flag(session, document.linked_to, "linked_updated", document, now)
+        return
+    primary = min(roots | {own_root})
+    for root in (roots | {own_root}) - {primary}:
+        session.execute(update(Document).where(or_(Document.id == root, Document.linked_to == root))
+                        .values(linked_to=primary).execution_options(synchronize_session=False))
+    session.expire(document)
+    _flag(session, primary, "linked", document, now)
+
+
+def linked_documents(session: Session, primary_ids: list[int]) -> dict[int, list[Document]]:
+    """The other sightings of each primary document, oldest first."""
+    if not primary_ids:
+        return {}
+    rows = session.scalars(select(Document).where(Document.linked_to.in_(primary_ids)).order_by(Document.id))
+    found: dict[int, list[Document]] = {}
+    for row in rows:
+        found.setdefault(row.linked_to, []).append(row)
+    return found
+
+
+def link_summary(document: Document) -> dict[str, Any]:
+    """A linked sighting as `queue --json` lists it under `linked`."""
+    return {"id": document.id, "source": document.source_id, "url": document.url, "title": document.title,
+            "published": document.published.isoformat() if document.published else None,
+            "doc_type": document.doc_type, "identifiers": document.identifiers}
