@@ -56,3 +56,9 @@ class SuspiciousEmpty(RegwatchError):
     """A source that normally yields items yielded none: the usual sign of a redesign."""
 
     kind = "empty"
+
+
+class Incomplete(RegwatchError):
+    """A source said how many documents it published and the crawl got fewer."""
+
+    kind = "incomplete"

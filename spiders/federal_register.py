@@ -1,22 +1,27 @@
 """Federal Register documents API (federalregister.gov/api/v1/documents.json).
 
 Queries the configured topic (`query`) one date slice at a time so no query nears the API's
-result cap, asks for an explicit field list, and follows `next_page_url`.
+result cap, asks for an explicit field list, and follows `next_page_url`. With `urls.facets`
+(the API's daily counts, /api/v1/documents/facets/daily), each slice starts with the counts for
+the same conditions and ends by reconciling them with what its pages listed: a day with fewer
+documents than the API counts is recorded as an `incomplete` error on the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from scrapy.http import Request, Response
 
-from crawler.errors import NotConfigured, Unparseable
+from crawler.errors import Incomplete, NotConfigured, Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import local_date
-from spiders.base import JsonApiSpider
+from crawler.storage.completeness import DayCount, record_day_counts
+from spiders.base import JsonApiSpider, Result, load_json
 
 FIELDS = (
     "abstract", "action", "agencies", "citation", "comments_close_on", "dates", "docket_ids",
@@ -48,9 +53,20 @@ def agency_names(result: dict[str, Any]) -> str | None:
     return "; ".join(n for n in names if n) or None
 
 
+def slice_days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 class FederalRegisterSpider(JsonApiSpider):
     name = "federal_register"
     start_keys = ("documents",)
+    # The API allows 5 requests/s: config `crawl.delay_s: 0.25` spaces requests evenly (Scrapy's
+    # random 0.5x-1.5x spread would let bursts of 8/s through).
+    custom_settings = {"RANDOMIZE_DOWNLOAD_DELAY": False}
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.day_counts: list[DayCount] = []  # reconciled days waiting to be recorded on the run
 
     def check_configured(self) -> None:
         if not self.source.query:
@@ -71,29 +87,90 @@ class FederalRegisterSpider(JsonApiSpider):
             start = end + timedelta(days=1)
         return slices
 
-    def query_url(self, first: date, last: date) -> str:
-        params: list[tuple[str, str]] = [
+    def conditions(self, first: date, last: date) -> list[tuple[str, str]]:
+        return [
             ("conditions[term]", self.source.query or ""),
             ("conditions[publication_date][gte]", first.isoformat()),
             ("conditions[publication_date][lte]", last.isoformat()),
-            ("order", "oldest"),
-            ("per_page", str(self.source.options.get("per_page", 100))),
         ]
+
+    def query_url(self, first: date, last: date) -> str:
+        params = self.conditions(first, last) + [
+            ("order", "oldest"), ("per_page", str(self.source.options.get("per_page", 100)))]
         params += [("fields[]", field) for field in FIELDS]
         return f"{self.url_for('documents')}?{urlencode(params, safe='[]')}"
 
+    def facets_url(self, first: date, last: date) -> str:
+        return f"{self.url_for('facets')}?{urlencode(self.conditions(first, last), safe='[]')}"
+
     def first_requests(self) -> Iterable[Request]:
         for first, last in self.date_slices():
-            yield self.request(self.query_url(first, last))
+            if "facets" in self.source.urls:
+                yield self.request(self.facets_url(first, last), meta={"slice": (first, last)})
+            else:
+                yield self.request(self.query_url(first, last))
 
-    def page_items(self, response: Response, data: Any) -> Iterator[CandidateItem]:
+    def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
+        if "facets" in self.source.urls and urlsplit(url).path == urlsplit(self.source.urls["facets"]).path:
+            return self.parse_facets
+        return self.parse_api_page
+
+    # --- the API's own daily counts ------------------------------------------------------------
+
+    def parse_facets(self, response: Response) -> Iterator[Result]:
+        """Daily counts ({"2025-01-28": {"count": 1, "name": "01/28/2025"}, ...}), then the slice's
+        documents query, carrying the counts to reconcile at its last page."""
+        data = load_json(response)
+        if not isinstance(data, dict) or not all(isinstance(v, dict) and "count" in v for v in data.values()):
+            raise Unparseable("expected daily facet counts {date: {count, name}}", url=response.url)
+        expected = {day: int(entry["count"]) for day, entry in data.items()}
+        first, last = self.slice_of(response, expected)
+        yield self.request(self.query_url(first, last),
+                           meta={"expected": {d.isoformat(): expected.get(d.isoformat(), 0)
+                                              for d in slice_days(first, last)}, "found": {}})
+
+    def slice_of(self, response: Response, expected: dict[str, int]) -> tuple[date, date]:
+        meta_slice = response.meta.get("slice") if response.request is not None else None
+        if meta_slice:
+            return meta_slice
+        days = sorted(date.fromisoformat(day) for day in expected) or [local_date(self.now, self.source.timezone)]
+        return days[0], days[-1]
+
+    # --- documents pages -----------------------------------------------------------------------
+
+    def parse_api_page(self, response: Response) -> Iterator[Result]:
+        data = load_json(response)
         if not isinstance(data, dict) or "count" not in data:
             raise Unparseable("expected a documents search result with `count` and `results`", url=response.url)
-        for result in data.get("results") or []:
+        results = data.get("results") or []
+        for result in results:
             yield self.document_item(response, result)
+        meta = response.meta if response.request is not None else {}
+        page = meta.get("page", 1)
+        found = Counter(meta.get("found") or {})
+        found.update(str(result.get("publication_date")) for result in results)
+        next_url = data.get("next_page_url")
+        if next_url and page < self.max_pages:
+            yield self.request(next_url, meta={**{k: meta[k] for k in ("expected",) if k in meta},
+                                               "found": dict(found), "page": page + 1})
+        elif "expected" in meta:
+            yield from (DayCount(date.fromisoformat(day), count, found.get(day, 0))
+                        for day, count in sorted(meta["expected"].items()))
 
-    def next_page(self, response: Response, data: Any) -> str | None:
-        return data.get("next_page_url")
+    def parse_response(self, response: Response) -> list[Result]:
+        results = super().parse_response(response)
+        self.day_counts += [r for r in results if isinstance(r, DayCount)]
+        return [r for r in results if not isinstance(r, DayCount)]
+
+    def handle(self, response: Response) -> Iterator[Any]:
+        yield from super().handle(response)
+        if self.day_counts and self.run is not None:
+            counts, self.day_counts = self.day_counts, []
+            record_day_counts(self.run.session, self.run.run_id, self.source.id, counts)
+            for gap in (c for c in counts if c.found < c.expected):
+                self.run.record(Incomplete(
+                    f"{gap.day}: the API counts {gap.expected} documents for the query, the crawl got "
+                    f"{gap.found} (completeness {gap.completeness:.0%})", url=response.url))
 
     def document_item(self, response: Response, result: dict[str, Any]) -> CandidateItem:
         identifiers = {
