@@ -17,6 +17,7 @@ from crawler.archive import ReplayIndex, WarcRecorder
 from crawler.config import Config, ConfigError, SourceConfig
 from crawler.errors import RegwatchError
 from crawler.run import RunContext
+from crawler.settings_copy import CrawlerSettings
 from crawler.storage import db, runs
 
 
@@ -30,7 +31,7 @@ class SourceOutcome:
 
 
 def base_settings(config: Config, overrides: dict[str, str] | None = None, replay: bool = False) -> Settings:
-    settings = Settings()
+    settings = CrawlerSettings()
     settings.setmodule("crawler.scrapy_settings", priority="project")
     settings.setdict(politeness(config.crawl.model_dump()), priority="project")
     if replay:  # the archive answers; no network, no robots.txt, no waiting

@@ -22,6 +22,22 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WarcRecordMiddleware": 950,
     "crawler.middlewares.WarcReplayMiddleware": 960,
 }
+# Components that would do nothing here (no allowed_domains, HTTP auth, HTTP cache, depth limits;
+# Regwatch keeps its own counters) are left out: each is built once per source's crawler.
+DOWNLOADER_MIDDLEWARES.update({
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+})
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
+# Spiders yield one batch per response (crawler.pipelines.ScrapedBatch), so Scrapy's 100
+# parallel item slots per response would be 100 idle asyncio tasks.
+CONCURRENT_ITEMS = 4
 EXTENSIONS = {"crawler.extension.RunRecorder": 0}
 
 # Each source is its own crawler: extensions that add timers or files per crawler cost more than
@@ -31,6 +47,12 @@ EXTENSIONS.update({
     "scrapy.extensions.memusage.MemoryUsage": None,
     "scrapy.extensions.feedexport.FeedExporter": None,
     "scrapy.extensions.spiderstate.SpiderState": None,
+    "scrapy.extensions.memdebug.MemoryDebugger": None,
+    "scrapy.extensions.closespider.CloseSpider": None,
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.logcount.LogCount": None,
 })
 DOWNLOAD_HANDLERS = {"s3": None, "ftp": None}
 STATS_DUMP = False

@@ -260,9 +260,9 @@ class FeedSpider(RegwatchSpider):
     def parse_feed(self, response: Response) -> Iterator[Result]:
         content_type = response.headers.get(b"Content-Type", b"application/xml").decode("latin-1")
         # Entries are reduced to text later, so feedparser's HTML sanitizing and URI rewriting
-        # inside descriptions is work thrown away.
-        feed = feedparser.parse(response.body, response_headers={"content-location": response.url,
-                                                                 "content-type": content_type},
+        # inside descriptions is work thrown away; without a base URL feedparser also skips
+        # joining every element's xml:base (a third of its time), and entry_link joins the links.
+        feed = feedparser.parse(response.body, response_headers={"content-type": content_type},
                                 resolve_relative_uris=False, sanitize_html=False)
         if not feed.entries and not feed.version:
             raise Unparseable(f"not a feed ({feed.get('bozo_exception', 'unknown format')})", url=response.url)
@@ -276,12 +276,17 @@ class FeedSpider(RegwatchSpider):
         content = entry.get("content") or []
         return self.item(
             response,
-            url=entry.get("link") or response.url,
+            url=self.entry_link(response, entry),
             title=entry.get("title", ""),
             published=self.entry_date(entry),
             summary=html_to_text(entry.get("summary", "")),
             text=html_to_text(content[0].get("value", "")) if content else "",
         )
+
+    @staticmethod
+    def entry_link(response: Response, entry: Any) -> str:
+        link = (entry.get("link") or "").strip()
+        return response.urljoin(link) if link else response.url
 
     def entry_date(self, entry: Any) -> date | None:
         """The entry's moment on the source's own calendar (a UTC stamp can fall on the next day)."""

@@ -46,7 +46,7 @@ class NewsFeedSpider(FeedSpider):
         summary = lead_paragraph(description)
         if self.prefix:
             summary = self.prefix.sub("", summary, count=1)
-        url = entry.get("link") or response.url
+        url = self.entry_link(response, entry)
         return self.item(
             response, url=url, title=entry.get("title", ""), published=self.entry_date(entry),
             doc_type=self.doc_type_of(url, categories),
