@@ -5,14 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crawler.runner import SourceOutcome
 from crawler.storage.documents import Document, DocumentVersion, TriageState
 from crawler.storage.runs import SourceSummary
+
+if TYPE_CHECKING:  # importing the runner loads Scrapy: too heavy for the service and quick commands
+    from crawler.runner import SourceOutcome
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)

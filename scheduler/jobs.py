@@ -45,7 +45,7 @@ def job_id(source_id: str) -> str:
 
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 and 7 are Sunday
-MAX_JITTER_SHARE = 0.1  # jitter never delays a run by more than a tenth of the time between runs
+MAX_JITTER_SHARE = 0.05  # jitter never delays a run by more than 5% of the time between runs
 
 
 def _weekday_number(token: str) -> int:
