@@ -109,3 +109,15 @@ def test_change_to_a_linked_document_flags_the_item(session):
     [entry] = _queue(session)
     assert entry["updated"] is True
     assert session.scalars(select(TriageEvent.action).order_by(TriageEvent.id)).all()[-1] == "linked_updated"
+
+
+def test_the_earliest_appearance_is_the_item_whichever_was_stored_first(session):
+    _store(session, _item())                # a crawl happened to store the printing first
+    [(printing, triage)] = documents.list_queue(session)
+    triage.status, triage.note = "accepted", "for the February bulletin"
+    session.commit()
+    _store(session, _white_house_order())   # signed a week before it was printed
+    [entry] = _queue(session)
+    assert entry["source"] == "whitehouse" and [d["id"] for d in entry["linked"]] == [printing.id]
+    # The reviewers' decision on the printing is not lost with it.
+    assert entry["status"] == "accepted"

@@ -118,3 +118,77 @@ def test_federal_register_requests_stay_under_five_per_second(site, tmp_path):
     assert len(moments) == 12  # six one-day slices: daily counts, then documents
     busiest = max(sum(1 for m in moments if start <= m < start + 1.0) for start in moments)
     assert busiest <= 5
+
+
+# --- Federal Register public inspection desk ------------------------------------------------------
+
+PI_EXAMPLES = EXAMPLES / "federal-register-inspection"
+CURRENT_DESK = (PI_EXAMPLES / "current.json.url").read_text().strip()
+NTIA_TITLE = ("Dual Use Foundation Artificial Intelligence Models With Widely Available Model Weights; "
+              "Request for Comment")
+
+
+def _queue(config) -> list[dict]:
+    return [json.loads(line) for line in regwatch(config, "queue", "--json").stdout.splitlines()]
+
+
+def _desk_before_withdrawal() -> bytes:
+    """The desk as it was when the NTIA filing was still on it (the example shows it withdrawn)."""
+    desk = json.loads((PI_EXAMPLES / "current.json").read_text(encoding="utf-8"))
+    filing = next(r for r in desk["results"] if r["document_number"] == "2025-02281")
+    filing.update(title=NTIA_TITLE + " ", subject_1=NTIA_TITLE, toc_doc=NTIA_TITLE, editorial_note=None,
+                  filed_at="2025-02-06T08:45:00.000-05:00", publication_date="2025-02-07", num_pages=4,
+                  pdf_url="https://public-inspection.federalregister.gov/2025-02281.pdf?1738763100",
+                  html_url="https://www.federalregister.gov/public-inspection/2025-02281/dual-use-foundation-"
+                           "artificial-intelligence-models-with-widely-available-model-weights-request-for")
+    return json.dumps(desk).encode()
+
+
+def test_default_config_crawls_the_public_inspection_desk(site, tmp_path):
+    serve_examples(site, {"federal-register-inspection"})
+    config = default_config_copy(tmp_path, {"federal-register-inspection"})
+    assert regwatch(config, "crawl", *mirror_settings(site)).returncode == 0
+    items = _queue(config)
+    # On topic from the whole desk and from the topic search of the last two issues; the fishery
+    # rule and the Iran notice are off topic, the withdrawn filing was never seen before.
+    assert sorted(i["identifiers"]["fr_document_number"] for i in items) == ["2025-02305", "2025-02345"]
+    desk_requests = [r.path for r in site.requests if "public-inspection-documents" in r.path]
+    assert len(desk_requests) == 4 and sum("available_on" in p for p in desk_requests) == 3
+
+
+def test_withdrawn_inspection_document_updates_item(site, tmp_path):
+    serve_examples(site, {"federal-register-inspection"})
+    withdrawn_desk = site.routes[mirror_url("", CURRENT_DESK)]
+    site.routes[mirror_url("", CURRENT_DESK)] = Reply(200, _desk_before_withdrawal(),
+                                                      {"Content-Type": "application/json"})
+    config = default_config_copy(tmp_path, {"federal-register-inspection"})
+    regwatch(config, "crawl", *mirror_settings(site))
+    [filed] = [i for i in _queue(config) if i["identifiers"]["fr_document_number"] == "2025-02281"]
+    assert filed["title"] == NTIA_TITLE and filed["published"] == "2025-02-06"
+
+    site.routes[mirror_url("", CURRENT_DESK)] = withdrawn_desk
+    second = regwatch(config, "crawl", *mirror_settings(site))
+    assert second.returncode == 0, second.stdout + second.stderr
+    items = _queue(config)
+    assert len(items) == 3  # a state change of the stored item, not a new item
+    [withdrawn] = [i for i in items if i["identifiers"]["fr_document_number"] == "2025-02281"]
+    assert withdrawn["id"] == filed["id"] and withdrawn["updated"] is True
+    assert withdrawn["title"] == f"Withdrawn: {NTIA_TITLE}" and withdrawn["published"] == "2025-02-06"
+    assert "requesting withdrawal" in withdrawn["summary"] and withdrawn["url"] == filed["url"]
+    # Seen withdrawn again: nothing changes.
+    regwatch(config, "crawl", *mirror_settings(site))
+    shown = regwatch(config, "show", str(filed["id"])).stdout
+    assert "version 2" in shown and "version 3" not in shown
+
+
+def test_published_document_is_the_same_item_as_its_inspection_filing(site, tmp_path):
+    serve_examples(site, {"federal-register-inspection", "federal-register"})
+    config = default_config_copy(tmp_path, {"federal-register-inspection", "federal-register"})
+    regwatch(config, "crawl", "federal-register-inspection", *mirror_settings(site))
+    assert regwatch(config, "crawl", "federal-register", *mirror_settings(site)).returncode == 0
+    items = _queue(config)
+    [rfi] = [i for i in items if i["identifiers"].get("fr_document_number") == "2025-02305"]
+    assert rfi["source"] == "federal-register-inspection" and rfi["updated"] is True
+    [printed] = rfi["linked"]
+    assert printed["source"] == "federal-register" and printed["published"] == "2025-02-06"
+    assert printed["url"].startswith("https://www.federalregister.gov/documents/2025/02/06/2025-02305/")

@@ -237,3 +237,16 @@ def stored_urls(session: Session, source_id: str, urls: list[str]) -> set[str]:
     return set(session.scalars(
         select(Document.url).where(Document.source_id == source_id, Document.url.in_(urls))
     ))
+
+
+def stored_by_identifier(session: Session, source_id: str, scheme: str, values: list[str]) -> dict[str, Document]:
+    """This source's stored documents named by these values of a unique identifier."""
+    if not values:
+        return {}
+    rows = session.execute(
+        select(DocumentIdentifier.value, Document)
+        .join(Document, Document.id == DocumentIdentifier.document_id)
+        .where(DocumentIdentifier.source_id == source_id, DocumentIdentifier.scheme == scheme,
+               DocumentIdentifier.value.in_(values))
+    ).all()
+    return {row[0]: row[1] for row in rows}

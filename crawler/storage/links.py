@@ -65,9 +65,11 @@ def _flag(session: Session, primary_id: int, action: str, document: Document, no
 def link_document(session: Session, document_id: int, item: CandidateItem, changed: bool = False) -> None:
     """Refresh a stored document's link keys and join it to the same document from other sources.
 
-    The earliest sighting (lowest id) of a group is its primary; two groups that turn out to be
-    one (an inspection filing and a White House order, joined by their printing) merge into the
-    older. `changed`: the document was stored before and now has a new version."""
+    A group's primary is its earliest public appearance (the signing on whitehouse.gov, the filing
+    on the inspection desk, then the printing), whichever source a crawl happened to store first;
+    two groups that turn out to be one (a White House order and its inspection filing, joined by
+    their printing) merge. A demoted primary hands on the reviewers' triage state when the new
+    primary has none yet. `changed`: the document was stored before and now has a new version."""
     keys = link_keys(item)
     if not keys and not changed:
         return  # a new document nothing could name twice
@@ -82,12 +84,26 @@ def link_document(session: Session, document_id: int, item: CandidateItem, chang
         if changed and document.linked_to:
             _flag(session, document.linked_to, "linked_updated", document, now)
         return
-    primary = min(roots | {own_root})
+    primary = _earliest(session, roots | {own_root})
     for root in (roots | {own_root}) - {primary}:
         session.execute(update(Document).where(or_(Document.id == root, Document.linked_to == root))
                         .values(linked_to=primary).execution_options(synchronize_session=False))
-    session.expire(document)
+        _hand_on_triage(session, root, primary)
+    session.expire_all()
     _flag(session, primary, "linked", document, now)
+
+
+def _earliest(session: Session, ids: set[int]) -> int:
+    rows = session.execute(select(Document.id, Document.published).where(Document.id.in_(ids))).all()
+    return min(rows, key=lambda row: (row.published or date.max, row.id)).id
+
+
+def _hand_on_triage(session: Session, demoted: int, primary: int) -> None:
+    old, new = session.get(TriageState, demoted), session.get(TriageState, primary)
+    if old is not None and new is not None and new.status == "new" and old.status != "new":
+        for field in ("status", "bulletin_month", "section", "assignee", "note", "reason", "snooze_until"):
+            setattr(new, field, getattr(old, field))
+        session.flush()
 
 
 def linked_documents(session: Session, primary_ids: list[int]) -> dict[int, list[Document]]:
