@@ -18,7 +18,7 @@ from tests.source_site import default_config_copy, mirror_settings, serve_exampl
 SOURCES = {
     "gov-uk", "eur-lex", "ec-ai-office", "edpb", "cnil", "openai-news", "microsoft-on-the-issues",
     "meta-newsroom", "google-ai-blog", "nvidia-newsroom", "ibm-newsroom", "garante-privacy", "ico",
-    "anthropic-news", "reuters-tech",
+    "anthropic-news", "reuters-tech", "vatican-laws",
 }
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -74,6 +74,36 @@ def test_default_config_crawls_the_international_sources(site, tmp_path):
     assert [json.loads(body)["rootPageId"] for body in posted] == [2816]
     assert not any(i["url"].endswith("/about-the-ico/jobs/") for i in items)
     assert not any("new-delhi" in i["url"] for i in items)  # Meta's regional newsroom posts
+
+
+# --- Vatican: the decree's PDF is read, older acts stay as the laws page names them -----------------
+
+
+def test_recent_vatican_decree_is_read_from_its_pdf(site, tmp_path):
+    served = serve_examples(site, {"vatican-laws"})
+    assert any(e.body.suffix == ".pdf" for e in served)
+    statuses, items = crawl(site, tmp_path, {"vatican-laws"})
+    assert statuses["vatican-laws"]["status"] == "ok"
+    decree = next(i for i in items if "N_DCCII" in i["url"])
+    assert decree["summary"].startswith("Le presenti Linee Guida promuovono un impiego etico")
+    assert (decree["published"], decree["language"], decree["jurisdiction"]) == ("2024-12-16", "it", "VA")
+    assert decree["identifiers"] == {"vatican_act_number": "DCCII"} and decree["relevance"]["score"] >= 0.5
+    pdfs = [r.path for r in site.requests if r.path.lower().endswith(".pdf")]
+    assert pdfs == ["/https/www.vaticanstate.va/images/pdf/leggi-e-decreti/2024/"
+                    "N_DCCII_Linee_guida_intelligenza_artificiale.pdf"]  # acts older than 120 days: not read
+    law = next(i for i in items if "N_CCLXXIV" in i["url"])
+    assert (law["doc_type"], law["published"], law["summary"]) == ("law", "2018-11-25", "")
+
+
+def test_scanned_decree_without_text_is_unparseable(tmp_path):
+    from crawler.errors import Unparseable
+    from tests.make_example_pdfs import pdf_bytes
+
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(pdf_bytes(("",), {"Title": "scansione"}))
+    with pytest.raises(Unparseable, match="without extractable text"):
+        parse_file(default_config(), "vatican-laws", scan,
+                   "https://www.vaticanstate.va/images/pdf/leggi-e-decreti/2025/scan.pdf", FETCHED_AT)
 
 
 # --- Reuters: DataDome answers are blocked, never items --------------------------------------------
