@@ -7,6 +7,8 @@ newsrooms), summarised by its lead paragraph and typed by category or URL, all f
       doc_types_by_url: {"/detail/en/ip_": press_release}     # URL substring -> doc type
       skip_categories: [India Newsroom]         # entries tagged so are not this source's news
       strip_prefix: "^European Commission Press release [^,]+, \\d+ \\w+ \\d{4} "   # dateline before the lead
+      public_links: {"^https://wp\\.oecd\\.ai/(?:.+/)?([^/]+)/?$": "https://oecd.ai/en/wonk/\\1"}
+                                                # a headless CMS's permalink -> the page readers see
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class NewsFeedSpider(FeedSpider):
         self.by_url = dict(options.get("doc_types_by_url") or {})
         self.skipped = {c.lower() for c in options.get("skip_categories") or []}
         self.prefix = re.compile(options["strip_prefix"]) if options.get("strip_prefix") else None
+        self.public_links = [(re.compile(k), v) for k, v in (options.get("public_links") or {}).items()]
 
     def entry_item(self, response: Response, entry: Any) -> CandidateItem | None:
         categories = [(tag.get("term") or "").strip() for tag in entry.get("tags") or []]
@@ -46,13 +49,19 @@ class NewsFeedSpider(FeedSpider):
         summary = lead_paragraph(description)
         if self.prefix:
             summary = self.prefix.sub("", summary, count=1)
-        url = self.entry_link(response, entry)
+        url = self.public_link(self.entry_link(response, entry))
         return self.item(
             response, url=url, title=entry.get("title", ""), published=self.entry_date(entry),
             doc_type=self.doc_type_of(url, categories),
             summary=summary,
             text=html_to_text(body),
         )
+
+    def public_link(self, url: str) -> str:
+        for pattern, template in self.public_links:
+            if pattern.match(url):
+                return pattern.sub(template, url, count=1)
+        return url
 
     def doc_type_of(self, url: str, categories: list[str]) -> str:
         for part, doc_type in self.by_url.items():

@@ -18,7 +18,7 @@ from tests.source_site import default_config_copy, mirror_settings, serve_exampl
 SOURCES = {
     "gov-uk", "eur-lex", "ec-ai-office", "edpb", "cnil", "openai-news", "microsoft-on-the-issues",
     "meta-newsroom", "google-ai-blog", "nvidia-newsroom", "ibm-newsroom", "garante-privacy", "ico",
-    "anthropic-news", "reuters-tech", "vatican-laws",
+    "anthropic-news", "reuters-tech", "vatican-laws", "oecd-ai",
 }
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -74,6 +74,10 @@ def test_default_config_crawls_the_international_sources(site, tmp_path):
     assert [json.loads(body)["rootPageId"] for body in posted] == [2816]
     assert not any(i["url"].endswith("/about-the-ico/jobs/") for i in items)
     assert not any("new-delhi" in i["url"] for i in items)  # Meta's regional newsroom posts
+    # OECD.AI: the WordPress back end's permalinks become the oecd.ai pages readers see.
+    assert all(i["url"].startswith("https://oecd.ai/en/wonk/") for i in items if i["source"] == "oecd-ai")
+    compute = next(i for i in items if i["url"].endswith("/new-data-on-national-ai-compute-capacity"))
+    assert compute["published"] == "2025-02-01"  # 23:30 UTC on Jan 31 is Feb 1 in Paris
 
 
 # --- Vatican: the decree's PDF is read, older acts stay as the laws page names them -----------------
