@@ -215,6 +215,7 @@ class ServiceConfig(_Strict):
     """`regwatch serve`: time limits, error backoff, health thresholds, the operator channel."""
 
     crawl_time_limit: timedelta = timedelta(minutes=30)
+    stop_grace: timedelta = timedelta(seconds=10)  # a stopped crawl's time to close its run before SIGKILL
     misfire_grace: timedelta = timedelta(minutes=10)
     max_parallel_crawls: int = Field(2, ge=1)
     max_backoff: timedelta = timedelta(hours=6)
@@ -228,7 +229,8 @@ class ServiceConfig(_Strict):
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=0, le=65535)
 
-    @field_validator("crawl_time_limit", "misfire_grace", "max_backoff", "delivery_backoff", "tick", mode="before")
+    @field_validator("crawl_time_limit", "stop_grace", "misfire_grace", "max_backoff", "delivery_backoff", "tick",
+                     mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)

@@ -23,7 +23,6 @@ from crawler.storage.models import CrawlRun, RunError
 from crawler.storage.runs import now_utc
 
 log = logging.getLogger(__name__)
-STOP_GRACE_S = 10.0  # how long a stopped crawl may take to close its run before it is killed
 NORMAL_EXIT = (0, 1)  # `regwatch crawl`: 0 all ok, 1 a source failed (and recorded it)
 
 
@@ -40,7 +39,8 @@ class ChildResult:
 class CrawlChildren:
     """The crawl processes running now, so that shutdown can stop them."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop_grace: timedelta = timedelta(seconds=10)) -> None:
+        self.stop_grace_s = stop_grace.total_seconds()  # Scrapy stops only after in-flight downloads
         self._running: dict[str, subprocess.Popen] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -67,7 +67,7 @@ class CrawlChildren:
                 process.wait(timeout=time_limit.total_seconds())
             except subprocess.TimeoutExpired:
                 timed_out = True
-                stop(process)
+                stop(process, self.stop_grace_s)
             finally:
                 with self._lock:
                     self._running.pop(source_id, None)
@@ -81,7 +81,7 @@ class CrawlChildren:
         self._stopping.set()
         with self._lock:
             processes = list(self._running.values())
-        threads = [threading.Thread(target=stop, args=(p,)) for p in processes]
+        threads = [threading.Thread(target=stop, args=(p, self.stop_grace_s)) for p in processes]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -93,7 +93,7 @@ class CrawlChildren:
             return list(self._running)
 
 
-def stop(process: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> None:
+def stop(process: subprocess.Popen, grace_s: float) -> None:
     """SIGTERM lets Scrapy close the run cleanly; SIGKILL if it has not within the grace time."""
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
         try:

@@ -47,7 +47,7 @@ class Service:
         self.engine = db.get_engine(self.config.database_url)
         db.upgrade_schema(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.children = CrawlChildren()
+        self.children = CrawlChildren(self.config.service.stop_grace)
         self.stopping = threading.Event()
         self.reload_signalled = threading.Event()
         self.alert_lock = threading.Lock()  # one dispatcher at a time: never two sends of a delivery

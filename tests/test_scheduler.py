@@ -230,10 +230,11 @@ def test_missed_run_past_the_grace_time_is_recorded_and_reported_not_silently_sk
     assert next_run_times(config)["crawl:agency"] > datetime.now(UTC)
 
 
-def test_crawl_over_its_time_limit_is_stopped_and_recorded_failed(site, tmp_path, served):
+def test_crawl_over_its_time_limit_is_stopped_and_recorded_failed(site, tmp_path, served, database_url):
     site.routes["/slow.xml"] = Reply(200, rss(site.base, 1).encode(), {"Content-Type": FEED_TYPE}, delay_s=15)
     config = write_config(tmp_path, [feed_source(site, "slow", "/slow.xml")], crawl={"timeout_s": 60},
-                          service={"crawl_time_limit": "3s", "tick": "1s"})
+                          storage=storage(database_url),
+                          service={"crawl_time_limit": "3s", "stop_grace": "2s", "tick": "1s"})
     service = served(config)
     [(status, errors)] = wait_for(lambda: finished_runs(config, "slow"), what="the stopped crawl")
     assert service.process.poll() is None  # the service is still up
@@ -255,11 +256,11 @@ def write_crashing_spider(folder: Path) -> None:
         "        os._exit(70)\n")
 
 
-def test_crashing_spider_is_recorded_and_the_service_keeps_crawling(site, tmp_path, served):
+def test_crashing_spider_is_recorded_and_the_service_keeps_crawling(site, tmp_path, served, database_url):
     site.serve("/feed.xml", rss(site.base, 2), FEED_TYPE)
     write_crashing_spider(tmp_path)
     config = write_config(tmp_path, [feed_source(site, "crasher", every="3s", spider="crashing"),
-                                     feed_source(site, "steady", every="3s")],
+                                     feed_source(site, "steady", every="3s")], storage=storage(database_url),
                           service={"tick": "1s", "crawl_settings": {"SPIDER_MODULES": "spiders,crashing_spiders"}})
     service = served(config, env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"})
     crashes = wait_for(lambda: len(finished_runs(config, "crasher")) >= 2 and finished_runs(config, "crasher"),
@@ -273,9 +274,11 @@ def test_crashing_spider_is_recorded_and_the_service_keeps_crawling(site, tmp_pa
     assert [status for status, _ in finished_runs(config, "steady")][:2] == ["ok", "ok"]
 
 
-def test_sigterm_mid_crawl_records_the_stopped_run_and_a_restart_does_not_repeat_it(site, tmp_path, served):
+def test_sigterm_mid_crawl_records_the_stopped_run_and_a_restart_does_not_repeat_it(site, tmp_path, served,
+                                                                                   database_url):
     site.routes["/feed.xml"] = Reply(200, rss(site.base, 1).encode(), {"Content-Type": FEED_TYPE}, delay_s=4)
-    config = write_config(tmp_path, [feed_source(site, "agency")], crawl={"timeout_s": 60}, service={"tick": "1s"})
+    config = write_config(tmp_path, [feed_source(site, "agency")], crawl={"timeout_s": 60},
+                          storage=storage(database_url), service={"tick": "1s"})
     service = served(config)
     wait_for(lambda: site.hits("/feed.xml"), what="the crawl to start")
     began = time.monotonic()
@@ -292,9 +295,11 @@ def test_sigterm_mid_crawl_records_the_stopped_run_and_a_restart_does_not_repeat
     assert next_run_times(config)["crawl:agency"] == scheduled
 
 
-def test_new_feed_entry_is_alerted_once_even_across_a_restart(site, tmp_path, served, webhook):  # noqa: F811
+def test_new_feed_entry_is_alerted_once_even_across_a_restart(site, tmp_path, served, webhook,  # noqa: F811
+                                                              database_url):
     site.serve("/feed.xml", rss(site.base, 2), FEED_TYPE)
     config = write_config(tmp_path, [feed_source(site, "agency", every="2s")], service={"tick": "1s"},
+                          storage=storage(database_url),
                           alerts=[{"id": "ai", "notify": [webhook.url()], "match": {"keywords": ["intelligence"]}}])
     service = served(config)
     wait_for(lambda: finished_runs(config, "agency"), what="the baseline crawl")
@@ -310,18 +315,19 @@ def test_new_feed_entry_is_alerted_once_even_across_a_restart(site, tmp_path, se
     assert "Why: rule ai: keywords found: intelligence" in post["message"]
 
 
-def test_reload_command_and_sighup_apply_config_changes(site, tmp_path, served):
+def test_reload_command_and_sighup_apply_config_changes(site, tmp_path, served, database_url):
     site.serve("/feed.xml", rss(site.base, 1), FEED_TYPE)
     sources = [feed_source(site, "first")]
-    config = write_config(tmp_path, sources, service={"tick": "1s"})
+    settings = {"service": {"tick": "1s"}, "storage": storage(database_url)}
+    config = write_config(tmp_path, sources, **settings)
     mark_crawled(config, "first", "second")
     service = served(config)
     wait_for(lambda: "crawl:first" in next_run_times(config), what="the first job")
-    write_config(tmp_path, [*sources, feed_source(site, "second")], service={"tick": "1s"})
+    write_config(tmp_path, [*sources, feed_source(site, "second")], **settings)
     reload = regwatch(config, "schedule", "reload")
     assert reload.returncode == 0, reload.stderr
     assert set(next_run_times(config)) == {"crawl:first", "crawl:second"}
-    write_config(tmp_path, [feed_source(site, "second")], service={"tick": "1s"})
+    write_config(tmp_path, [feed_source(site, "second")], **settings)
     service.process.send_signal(signal.SIGHUP)
     wait_for(lambda: set(next_run_times(config)) == {"crawl:second"}, what="the job of 'first' to go")
     assert service.stop() == 0
