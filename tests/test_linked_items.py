@@ -121,3 +121,17 @@ def test_the_earliest_appearance_is_the_item_whichever_was_stored_first(session)
     assert entry["source"] == "whitehouse" and [d["id"] for d in entry["linked"]] == [printing.id]
     # The reviewers' decision on the printing is not lost with it.
     assert entry["status"] == "accepted"
+
+
+def test_state_bill_from_legiscan_and_from_the_legislature_is_one_item(session):
+    runs.sync_sources(session, [SourceConfig(id=s, spider="feed", urls=["https://example.gov/feed"])
+                                for s in ("legiscan", "nj-legislature")])
+    page = "https://www.njleg.state.nj.us/bill-search/2024/S3742"
+    common = dict(title="Regulates use of artificial intelligence enabled hiring tools.", doc_type="bill",
+                  published=date(2025, 1, 27))
+    _store(session, _item(source="legiscan", url="https://legiscan.com/NJ/bill/S3742/2024", content_hash="l1",
+                          identifiers={"bill_number": "NJ S3742", "state_url": page}, **common))
+    _store(session, _item(source="nj-legislature", url=page, content_hash="n1",
+                          identifiers={"bill_number": "NJ S3742"}, **common))
+    [entry] = _queue(session)
+    assert entry["source"] == "legiscan" and [d["source"] for d in entry["linked"]] == ["nj-legislature"]

@@ -2,7 +2,8 @@
 
 A public-inspection filing and the Federal Register document it becomes share a document number;
 a White House executive order and its Federal Register printing share the order's number, or,
-when the White House page gives none, the order's title. Each stored document gets link keys;
+when the White House page gives none, the order's title; a state bill seen through LegiScan and
+through the legislature's own site shares the legislature's bill page. Each stored document gets link keys;
 a document whose key another source's document already has is linked to the first sighting of
 that document (`documents.linked_to`), which stays the one item in the queue and is flagged
 updated so reviewers see what the later sighting added.
@@ -18,12 +19,15 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crawler.items import CandidateItem
+from crawler.normalize import canonical_url
 from crawler.storage.models import Document, DocumentLinkKey, TriageEvent, TriageState
 
 # Identifiers that name one document whichever source prints it.
 SHARED_IDENTIFIERS = ("fr_document_number", "executive_order_number", "proclamation_number")
 # Presidential documents are matched by title too: the White House pages carry no order number.
 TITLE_LINKED_TYPES = frozenset({"executive_order", "proclamation", "presidential_memorandum"})
+# A bill's own page on the legislature's site (LegiScan gives it as `state_url`).
+BILL_TYPES = frozenset({"bill", "law"})
 # Titles repeat over the years ("National Day of Prayer"); a title match must be this close in time.
 TITLE_WINDOW_DAYS = 60
 
@@ -37,6 +41,8 @@ def link_keys(item: CandidateItem) -> list[str]:
     keys = [f"{scheme}:{item.identifiers[scheme]}" for scheme in SHARED_IDENTIFIERS if item.identifiers.get(scheme)]
     if item.doc_type in TITLE_LINKED_TYPES and item.title:
         keys.append(f"title:{item.doc_type}:{title_key(item.title)}")
+    if item.doc_type in BILL_TYPES:
+        keys.append(f"bill_page:{canonical_url(item.identifiers.get('state_url') or item.url)}")
     return keys
 
 
