@@ -194,7 +194,7 @@ def demo(ctx: typer.Context,
 
 # --- the background service (scheduler/) -------------------------------------------------------
 schedule_app = typer.Typer(help="The service's crawl schedule.", invoke_without_command=True)
-alerts_app = typer.Typer(help="Alert rules.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alert rules.", invoke_without_command=True)
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(alerts_app, name="alerts")
 
@@ -245,6 +245,23 @@ def schedule_reload(ctx: typer.Context,
             time.sleep(0.5)
     views.err_console.print("no running service picked up the request; config.yaml applies when it starts")
     raise typer.Exit(1)
+
+
+@alerts_app.callback()
+def alerts(ctx: typer.Context) -> None:
+    """List the alert rules with their channels, deliveries and latest failure."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from scheduler import status
+    from scheduler import views as service_views
+
+    config = _config(ctx)
+    with _session(config) as session:
+        rows = status.alert_rules(session, config)
+    if not rows:
+        views.console.print("no alert rules: add an `alerts:` list to the config (see docs/service.md)")
+        return
+    views.console.print(service_views.alerts_table(rows))
 
 
 @alerts_app.command("test")

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from crawler.config import Config
+from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
 from scheduler import health, jobs, state
+from scheduler.alerts import channels, queue
 
 
 def source_health(session: Session, config: Config, now: datetime | None = None) -> dict[str, health.Health]:
@@ -62,3 +64,33 @@ def reloaded_since(session: Session, moment: datetime) -> bool:
 
 def heartbeat(session: Session) -> datetime | None:
     return state.get_moment(session, state.HEARTBEAT)
+
+
+@dataclass
+class RuleRow:
+    rule_id: str
+    how: str  # "immediate, en" or "digest at 08:30 Asia/Shanghai, zh"
+    channels: list[str]  # named without their secrets
+    counts: dict[str, int]  # deliveries by status: pending | sent | failed
+    last_sent: datetime | None
+    last_failure: AlertFailure | None
+
+
+def alert_rules(session: Session, config: Config) -> list[RuleRow]:
+    """Each rule (and the operator channel) with its deliveries so far and its latest failure."""
+    wanted = [(rule.id, (f"digest at {rule.digest_at:%H:%M} {rule.timezone}" if rule.mode == "digest"
+                         else "immediate") + f", {rule.language}", rule.notify) for rule in config.alerts]
+    if config.service.operator_notify:
+        wanted.append((queue.OPERATOR, f"health changes, {config.service.operator_language}",
+                       config.service.operator_notify))
+    rows = []
+    for rule_id, how, urls in wanted:
+        of_rule = AlertDelivery.rule_id == rule_id
+        counts = dict(session.execute(select(AlertDelivery.status, func.count()).where(of_rule)
+                                      .group_by(AlertDelivery.status)).all())
+        last_sent = session.scalar(select(func.max(AlertDelivery.sent_at)).where(of_rule))
+        last_failure = session.scalars(select(AlertFailure).where(AlertFailure.rule_id == rule_id)
+                                       .order_by(AlertFailure.id.desc()).limit(1)).first()
+        rows.append(RuleRow(rule_id, how, [channels.channel_label(url) for url in urls], counts, last_sent,
+                            last_failure))
+    return rows

@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.table import Table
 
 from scheduler.health import Health
-from scheduler.status import JobRow
+from scheduler.status import JobRow, RuleRow
 
 STATE_STYLE = {"ok": "green", "broken": "red", "quiet": "yellow", "never_run": "dim"}
 
@@ -37,4 +37,16 @@ def schedule_table(rows: list[JobRow], heartbeat: datetime | None) -> Table:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(row.source_id, row.schedule, _moment(row.next_run) if row.stored else "(at service start)")
+    return table
+
+
+def alerts_table(rows: list[RuleRow]) -> Table:
+    table = Table(title="Alert rules")
+    for column in ("rule", "how", "channels", "sent", "pending", "failed", "last sent", "last failure"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        failure = row.last_failure
+        table.add_row(row.rule_id, row.how, "\n".join(row.channels), str(row.counts.get("sent", 0)),
+                      str(row.counts.get("pending", 0)), str(row.counts.get("failed", 0)), _moment(row.last_sent),
+                      f"{_moment(failure.at)} {failure.channel}: {failure.error}" if failure else "—")
     return table

@@ -13,13 +13,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from rich.console import Console
 from sqlalchemy import select
 
 from crawler.config import Config
 from crawler.items import CandidateItem, Relevance
 from crawler.storage import db, documents, runs
 from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
-from scheduler.alerts import queue
+from scheduler import status, views
+from scheduler.alerts import channels, queue
 from tests.conftest import regwatch, write_config
 
 NOW = datetime(2025, 1, 20, 12, tzinfo=UTC)
@@ -268,5 +270,47 @@ def test_alerts_test_command_sends_a_sample_and_reports_failing_channels(tmp_pat
     assert failed.returncode == 1 and "failed" in failed.stdout
     unset = regwatch(config, "alerts", "test", "group")  # SMTP_URL not set this time
     assert unset.returncode == 1 and "unset ${VAR}" in unset.stdout
+    listing = regwatch(config, "alerts")
+    assert listing.returncode == 0, listing.stderr
+    assert "group" in listing.stdout and "broken" in listing.stdout and "immediate, en" in listing.stdout
     unknown = regwatch(config, "alerts", "test", "nope")
     assert unknown.returncode == 2 and "no alert rule 'nope'" in unknown.stderr
+
+
+def test_alerts_listing_counts_deliveries_and_names_the_last_failure_without_secrets(session, webhook):
+    dead = f"json://hook:s3cret@127.0.0.1:{free_port()}/x"
+    config = make_config([{"id": "ops-watch", "notify": [webhook.url(), dead]},
+                          {"id": "daily", "mode": "digest", "digest_at": "08:00", "timezone": "Asia/Shanghai",
+                           "language": "zh", "notify": [webhook.url("/daily")]}],
+                         operator_notify=[webhook.url("/ops")])
+    store(session, item("federal-register", 1, "Rule on AI"))
+    deliver(session, config)
+    [watch, daily, operator] = status.alert_rules(session, config)
+    assert (watch.counts, watch.last_sent) == ({"pending": 1}, None)  # one channel still owes it
+    assert watch.last_failure.rule_id == "ops-watch" and "127.0.0.1" in watch.last_failure.channel
+    assert not any("s3cret" in text for text in [*watch.channels, watch.last_failure.channel])
+    assert (daily.how, daily.counts) == ("digest at 08:00 Asia/Shanghai, zh", {"pending": 1})
+    assert (operator.rule_id, operator.how) == ("operator", "health changes, en")
+    console = Console(record=True, width=200)
+    console.print(views.alerts_table([watch, daily, operator]))
+    assert "ops-watch" in console.export_text() and "s3cret" not in console.export_text()
+
+
+CHANNELS = {  # one URL of each kind the documentation shows, with its secret
+    "email": ("mailtos://regwatch:s3cretpw@smtp.example.org:587?to=research@example.org", "s3cretpw"),
+    "Slack": ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", "TIiajkdnlazkcOXrIdevi7FQ"),
+    "Microsoft Teams": ("workflows://prod-00.westus.logic.azure.com:443/5f0e6c2bd1e44e1e/sigA1b2C3d4E5f6",
+                        "sigA1b2C3d4E5f6"),
+    "DingTalk": ("dingtalk://SECa1b2c3d4e5f6@5e1c9b0a7d3f4e2b8c6a1d9e0f7b3c5a", "5e1c9b0a7d3f4e2b8c6a1d9e0f7b3c5a"),
+    "WeCom": ("wecombot://693axxx6-7aoc-4bc4-97a0-0ec2sifa5aaa", "693axxx6-7aoc-4bc4-97a0-0ec2sifa5aaa"),
+    "Feishu": ("feishu://0f3a6c2e-8b1d-4e5f-9a7c-2d4b6e8f0a1c", "0f3a6c2e-8b1d-4e5f-9a7c-2d4b6e8f0a1c"),
+    "Lark": ("lark://0f3a6c2e-8b1d-4e5f-9a7c-2d4b6e8f0a1c", "0f3a6c2e-8b1d-4e5f-9a7c-2d4b6e8f0a1c"),
+    "JSON webhook": ("jsons://regwatch:t0ken@hooks.example.org/regwatch", "t0ken"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CHANNELS))
+def test_every_documented_channel_kind_is_understood_and_named_without_its_secret(kind):
+    url, secret = CHANNELS[kind]
+    label = channels.channel_label(url)
+    assert "(invalid)" not in label and secret not in label
