@@ -215,4 +215,5 @@ class Service:
 def serve(config_path: Path, web: bool = True, host: str | None = None, port: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apprise").setLevel(logging.WARNING)  # the queue logs each send and failure itself
     Service(config_path, web=web, host=host, port=port).run()

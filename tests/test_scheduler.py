@@ -332,3 +332,24 @@ def test_reload_command_and_sighup_apply_config_changes(site, tmp_path, served, 
     wait_for(lambda: set(next_run_times(config)) == {"crawl:second"}, what="the job of 'first' to go")
     assert service.stop() == 0
     assert regwatch(config, "schedule", "reload", "--wait", "1").returncode == 1  # nobody is listening
+
+
+def test_failing_source_backs_off_is_reported_broken_and_recovers_by_itself(site, tmp_path, served,
+                                                                             webhook):  # noqa: F811
+    site.serve("/feed.xml", "down for maintenance", "text/plain", status=503)
+    config = write_config(tmp_path, [feed_source(site, "agency", every="2s")],
+                          service={"tick": "1s", "broken_after": 2, "max_backoff": "3s",
+                                   "operator_notify": [webhook.url("/ops")]})
+    service = served(config)
+    wait_for(lambda: webhook.posts, timeout=30, what="the broken message")
+    wait_for(lambda: "agency: backing off after 2 failures" in service.output(), what="the backoff")
+    site.serve("/feed.xml", rss(site.base, 2), FEED_TYPE)
+    wait_for(lambda: len(webhook.posts) == 2, timeout=30, what="the recovered message")
+    service.process.send_signal(signal.SIGINT)  # Ctrl-C stops as cleanly as SIGTERM
+    assert service.process.wait(30) == 0
+    assert "regwatch service stopped" in service.output()
+    assert [post["title"] for post in webhook.posts] == ["Regwatch: Source agency is broken",
+                                                         "Regwatch: Source agency is ok"]
+    assert "2 failed runs in a row; last error fetch_failed" in webhook.posts[0]["message"]
+    statuses = [status for status, _ in finished_runs(config, "agency")]
+    assert statuses[:2] == ["failed", "failed"] and statuses[-1] == "ok"

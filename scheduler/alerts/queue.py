@@ -184,6 +184,8 @@ def _send_batch(session: Session, config: Config, rule_id: str, urls: list[str],
         for url, error in errors.items():
             session.add(AlertFailure(delivery_id=delivery.id, rule_id=rule_id, channel=channels.channel_label(url),
                                      at=now, error=error))
+    if done:
+        log.info("alert rule %s: %d item(s) sent to %d channel(s)", rule_id, len(batch), len(done))
     for url, error in errors.items():
         report.failed_channels.append(channels.channel_label(url))
         log.warning("alert rule %s: channel %s failed: %s", rule_id, channels.channel_label(url), error)
