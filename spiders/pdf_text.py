@@ -17,6 +17,7 @@ from pypdf.errors import PdfReadError
 from scrapy.http import Response
 
 from crawler.errors import Unparseable
+from crawler.normalize import first_paragraph
 
 _STARTS_PARAGRAPH = re.compile(r"^(?:Art\.|Articolo\s|Article\s|Chapter\s|Capo\s|Titolo\s|\(|\d{1,2}\.\s|[a-z]\)\s)")
 _ENDS_SENTENCE = (".", ";", ":", "!", "?", "»", "”")
@@ -58,6 +59,13 @@ def read_pdf(body: bytes, url: str) -> PdfText:
     if not text:
         raise Unparseable("PDF without extractable text (a scanned document?)", url=url)
     return PdfText(text, " ".join(str(info.get("/Title") or "").split()), pdf_date(info.get("/CreationDate")))
+
+
+def opening_prose(text: str) -> str:
+    """The first paragraph of running prose, past a report's cover lines and headings."""
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
+    prose = next((p for p in paragraphs if len(p.split()) >= 12 and p.rstrip().endswith(_ENDS_SENTENCE)), None)
+    return first_paragraph(prose or text)
 
 
 def page_text(page) -> str:

@@ -97,6 +97,27 @@ UN_FINAL_REPORT = (
     "New York, September 2024",
 )
 
+UN_INTERIM_REPORT = (
+    "Interim Report",
+    "Governing AI for Humanity",
+    "United Nations AI Advisory Body",
+    "",
+    "Summary",
+    "The Advisory Body was convened to analyse and advance recommendations for the",
+    "international governance of artificial intelligence. This interim report sets out",
+    "the opportunities and risks it sees and the principles that should guide new",
+    "institutions for AI governance.",
+    "Guiding principles",
+    "1. AI should be governed inclusively, by and for the benefit of all.",
+    "2. AI must be governed in the public interest.",
+    "3. AI governance should be built in step with data governance and the promotion of",
+    "data commons.",
+    "4. AI governance must be universal, networked and rooted in adaptive multistakeholder",
+    "collaboration.",
+    "5. AI governance should be anchored in the UN Charter and international human rights law.",
+    "December 2023",
+)
+
 
 def _escape(line: str) -> bytes:
     return line.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
@@ -146,6 +167,10 @@ DOCUMENTS = {
         "Title": "Governing AI for Humanity: Final Report", "Author": "United Nations",
         "Creator": "Adobe InDesign 19.5 (Macintosh)", "Producer": "Adobe PDF Library 17.0",
         "CreationDate": "D:20240918164512-04'00'", "ModDate": "D:20240919090301-04'00'"}),
+    EXAMPLES / "un-ai-advisory" / "interim_report.pdf": (UN_INTERIM_REPORT, {
+        "Title": "Interim Report: Governing AI for Humanity", "Author": "United Nations",
+        "Creator": "Adobe InDesign 19.0 (Windows)", "Producer": "Adobe PDF Library 17.0",
+        "CreationDate": "D:20231221093012-05'00'", "ModDate": "D:20231221093530-05'00'"}),
 }
 
 

@@ -18,7 +18,7 @@ from tests.source_site import default_config_copy, mirror_settings, serve_exampl
 SOURCES = {
     "gov-uk", "eur-lex", "ec-ai-office", "edpb", "cnil", "openai-news", "microsoft-on-the-issues",
     "meta-newsroom", "google-ai-blog", "nvidia-newsroom", "ibm-newsroom", "garante-privacy", "ico",
-    "anthropic-news", "reuters-tech", "vatican-laws", "oecd-ai",
+    "anthropic-news", "reuters-tech", "vatican-laws", "oecd-ai", "un-ai-advisory",
 }
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -76,8 +76,15 @@ def test_default_config_crawls_the_international_sources(site, tmp_path):
     assert not any("new-delhi" in i["url"] for i in items)  # Meta's regional newsroom posts
     # OECD.AI: the WordPress back end's permalinks become the oecd.ai pages readers see.
     assert all(i["url"].startswith("https://oecd.ai/en/wonk/") for i in items if i["source"] == "oecd-ai")
-    compute = next(i for i in items if i["url"].endswith("/new-data-on-national-ai-compute-capacity"))
+    compute = next(i for i in items if i["url"].endswith("-new-data-on-national-ai-compute-capacity"))
     assert compute["published"] == "2025-02-01"  # 23:30 UTC on Jan 31 is Feb 1 in Paris
+    # UN: each report read once, in English; its date from the page, else from the PDF's creation date.
+    un_files = [r.path.rsplit("/", 1)[1] for r in site.requests if "/un2.un.org/files/" in r.path]
+    assert sorted(un_files) == ["ai_advisory_body_interim_report.pdf", "governing_ai_for_humanity_final_report_en.pdf"]
+    interim = next(i for i in items if i["url"].endswith("/ai_advisory_body_interim_report.pdf"))
+    assert (interim["published"], interim["doc_type"], interim["jurisdiction"]) == ("2023-12-21", "report", "UN")
+    assert interim["summary"].startswith("The interim report set out")  # the page's words, not the cover
+    assert not site.hits("/https/www.un.org/digital-emerging-technologies/ai-advisory-body-members")
 
 
 # --- Vatican: the decree's PDF is read, older acts stay as the laws page names them -----------------
