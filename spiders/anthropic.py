@@ -1,18 +1,22 @@
 """Anthropic news (anthropic.com/news): no feed; a Next.js listing page whose class names carry
 build hashes, so cards are found by what they are: links to /news/<slug> holding a heading and a
-"Mon D, YYYY" date. Featured posts appear twice on the page; they are read once.
+"Mon D, YYYY" date. Featured posts appear twice on the page; they are read once. A card without
+an excerpt sends the crawl to its article page (server-rendered) for the lead paragraph.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from scrapy.http import Response
 
 from crawler.errors import Unparseable
 from crawler.items import CandidateItem
-from spiders.base import HtmlListingSpider, text_of
+from crawler.normalize import first_paragraph
+from crawler.pipelines import ScrapedBatch
+from spiders.base import HtmlListingSpider, evidence_of, text_of
 
 _SHOWN_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}, \d{4}\b")
 # The category label of a card (Announcements, Product, Policy, ...); its class names it "subject".
@@ -21,7 +25,6 @@ CATEGORY_TYPES = {"announcements": "press_release", "policy": "news", "product":
 
 class AnthropicNewsSpider(HtmlListingSpider):
     name = "anthropic_news"
-    fetch_details = False  # the card has title, date and category; article pages are script-drawn
 
     def parse_listing(self, response: Response) -> Iterator[CandidateItem]:
         seen: set[str] = set()
@@ -38,3 +41,30 @@ class AnthropicNewsSpider(HtmlListingSpider):
                             doc_type=CATEGORY_TYPES.get(category.lower(), "news"), summary=summary)
         if not seen:
             raise Unparseable("news page without /news/ cards holding a heading and a date", url=response.url)
+
+    def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
+        """Cards with an excerpt are complete; the others' articles are read for their lead."""
+        if not self.is_index(response.url):
+            yield from super().follow(response, items)
+            return
+        complete = [item for item in items if item.summary]
+        if complete:
+            yield ScrapedBatch(complete, evidence_of(response))
+        yield from super().follow(response, [item for item in items if not item.summary])
+
+    def parse_detail(self, response: Response) -> Iterator[CandidateItem]:
+        article = response.css("article")[:1] or response.css("main")[:1]
+        title = text_of(article.css("h1")[:1])
+        if not title:
+            raise Unparseable("article page without an <h1> in <article>", url=response.url)
+        paragraphs = [text_of(p) for p in article.css("div[class*='Body'] p, p[class*='post-text']")]
+        text = "\n\n".join(dict.fromkeys(p for p in paragraphs if p))
+        shown = _SHOWN_DATE.search(text_of(article.css("[class*='timestamp'], [class*='date']")[:1]))
+        category = text_of(article.css("[class*='subject']")[:1])
+        item = self.item(
+            response, title=title, published=self.date(shown.group(0)) if shown else None,
+            doc_type=CATEGORY_TYPES.get(category.lower(), "news"),
+            summary=first_paragraph(text) or (response.css("meta[name='description']::attr(content)").get() or ""),
+            text=text,
+        )
+        yield self.merge_hint(response, item)

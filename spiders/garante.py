@@ -20,6 +20,8 @@ from spiders.intl_common import day_first_date, lead_paragraph, long_date
 
 _DOCWEB = re.compile(r"/docweb/(\d+)")
 _TITLE_NUMBER = re.compile(r"\s*\[(?:doc\. web n\. )?\d+\]\s*$")
+# Press releases close with their dateline: "Roma, 30 gennaio 2025".
+_DATELINE = re.compile(r"\bRoma,\s+\d{1,2}°?\s+\w+\s+\d{4}\s*$")
 # Tipologia -> doc type; the first matching prefix wins.
 KINDS = (
     ("comunicato", "press_release"), ("newsletter", "news"), ("linee guida", "guidance"),
@@ -71,8 +73,14 @@ class GaranteSpider(HtmlListingSpider):
         hint = self.listing_hint(response)
         item = self.item(
             response, title=title, published=day_first_date(shown) or long_date(shown) or long_date(title),
-            doc_type=hint.doc_type if hint else garante_doc_type("", title),
+            doc_type=hint.doc_type if hint else self.kind_from_page(title, html_to_text(body)),
             identifiers={"garante_docweb": number.group(1) if number else None},
             summary=lead_paragraph(body), text=html_to_text(body),
         )
         yield self.merge_hint(response, item)
+
+    @staticmethod
+    def kind_from_page(title: str, text: str) -> str:
+        """A docweb page reached without its search card: typed by its title, else by its dateline."""
+        doc_type = garante_doc_type("", title)
+        return "press_release" if doc_type == "other" and _DATELINE.search(text) else doc_type

@@ -74,6 +74,10 @@ def test_default_config_crawls_the_international_sources(site, tmp_path):
     assert [json.loads(body)["rootPageId"] for body in posted] == [2816]
     assert not any(i["url"].endswith("/about-the-ico/jobs/") for i in items)
     assert not any("new-delhi" in i["url"] for i in items)  # Meta's regional newsroom posts
+    # Anthropic: cards without an excerpt get the article's lead paragraph; the featured card needs no fetch.
+    citations = next(i for i in items if i["url"].endswith("/news/introducing-citations-api"))
+    assert citations["summary"].startswith("Today we are launching Citations")
+    assert not site.hits("/https/www.anthropic.com/news/constitutional-classifiers")
     # OECD.AI: the WordPress back end's permalinks become the oecd.ai pages readers see.
     assert all(i["url"].startswith("https://oecd.ai/en/wonk/") for i in items if i["source"] == "oecd-ai")
     compute = next(i for i in items if i["url"].endswith("-new-data-on-national-ai-compute-capacity"))
