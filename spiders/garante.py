@@ -16,7 +16,7 @@ from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import clean_line, html_to_text
 from spiders.base import HtmlListingSpider, text_of
-from spiders.intl_common import day_first_date, lead_paragraph, long_date
+from spiders.intl_common import day_first_date, known, lead_paragraph, long_date
 
 _DOCWEB = re.compile(r"/docweb/(\d+)")
 _TITLE_NUMBER = re.compile(r"\s*\[(?:doc\. web n\. )?\d+\]\s*$")
@@ -57,7 +57,7 @@ class GaranteSpider(HtmlListingSpider):
                 response, url=response.urljoin(href), title=_TITLE_NUMBER.sub("", title),
                 published=day_first_date(text_of(card.css("div.data-risultato"))) or long_date(title),
                 doc_type=garante_doc_type(kind, title),
-                identifiers={"garante_docweb": number.group(1) if number else None},
+                identifiers=known(garante_docweb=number.group(1) if number else None),
                 summary=text_of(card.css("p.estratto-risultato")),
             )
 
@@ -74,7 +74,7 @@ class GaranteSpider(HtmlListingSpider):
         item = self.item(
             response, title=title, published=day_first_date(shown) or long_date(shown) or long_date(title),
             doc_type=hint.doc_type if hint else self.kind_from_page(title, html_to_text(body)),
-            identifiers={"garante_docweb": number.group(1) if number else None},
+            identifiers=known(garante_docweb=number.group(1) if number else None),
             summary=lead_paragraph(body), text=html_to_text(body),
         )
         yield self.merge_hint(response, item)

@@ -18,7 +18,7 @@ from scrapy.http import Request, Response
 from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from spiders.base import JsonApiSpider
-from spiders.intl_common import long_date
+from spiders.intl_common import known, long_date
 
 HOST = "https://ico.org.uk"
 # The kind after the date in filterItemMetaData ("12 February 2025, News") -> doc type
@@ -55,5 +55,5 @@ class IcoSpider(JsonApiSpider):
                 published=long_date(shown) or self.date(result.get("createdDateTime")),
                 doc_type=KINDS.get(kind.strip().lower(), "news"),
                 summary=result.get("description") or "",
-                identifiers={"ico_page_id": str(result["id"]) if result.get("id") else None},
+                identifiers=known(ico_page_id=str(result["id"]) if result.get("id") else None),
             )

@@ -58,3 +58,8 @@ def roman_to_int(numeral: str) -> int | None:
 def lead_paragraph(markup: str | None) -> str:
     """The first meaningful paragraph of an HTML body: what a reviewer reads as the summary."""
     return first_paragraph(html_to_text(markup))
+
+
+def known(**identifiers: str | None) -> dict[str, str]:
+    """The identifiers a document has (a missing one is left out, not stored as empty)."""
+    return {key: value for key, value in identifiers.items() if value}

@@ -5,6 +5,7 @@ to end against a local copy of the sites made of their example files; plus their
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -193,6 +194,15 @@ def test_long_dates_in_italian_french_and_english(text, day):
     from spiders.intl_common import long_date
 
     assert long_date(text) == day
+
+
+def test_garante_card_without_docweb_number_is_still_an_item(tmp_path):
+    listing = (EXAMPLES_DIR / "garante-privacy" / "listing_ai.html").read_text(encoding="utf-8")
+    page = tmp_path / "listing.html"
+    page.write_text(re.sub(r"/docweb/\d+", "/scheda-intelligenza-artificiale", listing, count=1), encoding="utf-8")
+    url = next(e.url for e in all_examples() if e.source_id == "garante-privacy" and e.case == "listing_ai")
+    items, _ = parse_file(default_config(), "garante-privacy", page, url, FETCHED_AT)
+    assert items and items[0].identifiers == {} and all(i.identifiers for i in items[1:])
 
 
 def test_roman_act_numbers():
