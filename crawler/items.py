@@ -27,7 +27,7 @@ EXTRA_KEYS: tuple[str, ...] = ("dates", "text")
 UNIQUE_IDENTIFIERS: frozenset[str] = frozenset({
     "fr_document_number", "executive_order_number", "proclamation_number", "celex",
     "legiscan_bill_id", "congress_bill_id", "courtlistener_entry_id", "courtlistener_opinion_id",
-    "gov_uk_content_id", "garante_docweb",
+    "gov_uk_content_id", "garante_docweb", "vatican_act_number",
 })
 
 
