@@ -92,4 +92,7 @@ class GovUkSpider(FeedSpider):
         updated = self.date(data.get("public_updated_at"))
         if updated and updated != item.published:
             item.dates["updated"] = updated
+        closes = self.date(details.get("closing_date"))  # consultations: the last day to respond
+        if closes:
+            item.dates["comment_deadline"] = closes
         yield self.merge_hint(response, item)

@@ -64,6 +64,9 @@ def test_default_config_crawls_the_international_sources(site, tmp_path):
     assert (code["doc_type"], code["authority"]) == ("guidance", "Department for Science, Innovation and Technology")
     report = "/https/www.gov.uk/api/content/government/publications/international-ai-safety-report-2025"
     assert len(site.hits(report)) == 1  # named by both the search and the feed, fetched once
+    consultation = next(i for i in items if i["url"].endswith("/consultations/copyright-and-artificial-intelligence"))
+    assert (consultation["doc_type"], consultation["published"]) == ("notice", "2024-12-17")
+    assert consultation["authority"].startswith("Intellectual Property Office")
     act = next(i for i in items if i["source"] == "eur-lex" and "32024R1689" in i["url"])
     assert act["doc_type"] == "law" and act["published"] == "2024-07-12"
     french = next(i for i in items if i["source"] == "cnil")
