@@ -5,6 +5,7 @@ newsrooms), summarised by its lead paragraph and typed by category or URL, all f
       doc_type: press_release                   # default document type (news)
       doc_types_by_category: {Press release: press_release}   # feed <category> -> doc type
       doc_types_by_url: {"/detail/en/ip_": press_release}     # URL substring -> doc type
+      doc_types_by_title: {"^Sanction": judgment}             # title pattern -> doc type
       skip_categories: [India Newsroom]         # entries tagged so are not this source's news
       strip_prefix: "^European Commission Press release [^,]+, \\d+ \\w+ \\d{4} "   # dateline before the lead
       public_links: {"^https://wp\\.oecd\\.ai/(?:.+/)?([^/]+)/?$": "https://oecd.ai/en/wonk/\\1"}
@@ -35,6 +36,7 @@ class NewsFeedSpider(FeedSpider):
         self.doc_type = options.get("doc_type", "news")
         self.by_category = {k.lower(): v for k, v in (options.get("doc_types_by_category") or {}).items()}
         self.by_url = dict(options.get("doc_types_by_url") or {})
+        self.by_title = [(re.compile(k, re.I), v) for k, v in (options.get("doc_types_by_title") or {}).items()]
         self.skipped = {c.lower() for c in options.get("skip_categories") or []}
         self.prefix = re.compile(options["strip_prefix"]) if options.get("strip_prefix") else None
         self.public_links = [(re.compile(k), v) for k, v in (options.get("public_links") or {}).items()]
@@ -52,7 +54,7 @@ class NewsFeedSpider(FeedSpider):
         url = self.public_link(self.entry_link(response, entry))
         return self.item(
             response, url=url, title=entry.get("title", ""), published=self.entry_date(entry),
-            doc_type=self.doc_type_of(url, categories),
+            doc_type=self.doc_type_of(url, categories, entry.get("title", "")),
             summary=summary,
             text=html_to_text(body),
         )
@@ -63,9 +65,12 @@ class NewsFeedSpider(FeedSpider):
                 return pattern.sub(template, url, count=1)
         return url
 
-    def doc_type_of(self, url: str, categories: list[str]) -> str:
+    def doc_type_of(self, url: str, categories: list[str], title: str = "") -> str:
         for part, doc_type in self.by_url.items():
             if part in url:
+                return doc_type
+        for pattern, doc_type in self.by_title:
+            if pattern.search(title):
                 return doc_type
         for category in categories:
             if category.lower() in self.by_category:
