@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from crawler.items import UNIQUE_IDENTIFIERS, CandidateItem, Relevance
-from crawler.storage.links import link_document, link_summary, linked_documents
+from crawler.storage.links import link_stored, link_summary, linked_documents
 from crawler.storage.models import (
     Document,
     DocumentIdentifier,
@@ -151,13 +151,11 @@ def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateIte
         else:
             doc_id, _, version_count = existing[url]
             changed.append((doc_id, version_count + 1, item, evidence))
-    if fresh:
-        for doc_id, (item, _) in zip(_insert_new(session, source_id, fresh, run_id, now), fresh, strict=True):
-            link_document(session, doc_id, item)
+    new_ids = _insert_new(session, source_id, fresh, run_id, now) if fresh else []
     if changed:
         _apply_updates(session, changed, run_id, now)
-        for doc_id, _, item, _ in changed:
-            link_document(session, doc_id, item, changed=True)
+    link_stored(session, source_id, [(doc_id, item) for doc_id, (item, _) in zip(new_ids, fresh, strict=True)],
+                [(doc_id, item) for doc_id, _, item, _ in changed])
     counts.new, counts.updated = len(fresh), len(changed)
     session.commit()
     return counts

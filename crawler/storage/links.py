@@ -50,53 +50,79 @@ def _close_in_time(first: date | None, second: date | None) -> bool:
     return first is None or second is None or abs((first - second).days) <= TITLE_WINDOW_DAYS
 
 
-def _matches(session: Session, document: Document, keys: list[str]) -> list[Any]:
-    rows = session.execute(
-        select(DocumentLinkKey.key, Document.id, Document.linked_to, Document.published)
-        .join(Document, Document.id == DocumentLinkKey.document_id)
-        .where(DocumentLinkKey.key.in_(keys), Document.source_id != document.source_id)
-    ).all()
-    return [row for row in rows
-            if not row.key.startswith("title:") or _close_in_time(row.published, document.published)]
-
-
-def _flag(session: Session, primary_id: int, action: str, document: Document, now: datetime) -> None:
+def _flag(session: Session, primary_id: int, action: str, document_id: int, item: CandidateItem,
+          now: datetime) -> None:
     session.execute(update(TriageState).where(TriageState.document_id == primary_id)
                     .values(updated=True, changed_at=now))
     session.execute(insert(TriageEvent).values(
         document_id=primary_id, at=now, actor="regwatch", action=action,
-        detail={"document_id": document.id, "source": document.source_id, "url": document.url}))
+        detail={"document_id": document_id, "source": item.source, "url": item.url}))
 
 
-def link_document(session: Session, document_id: int, item: CandidateItem, changed: bool = False) -> None:
-    """Refresh a stored document's link keys and join it to the same document from other sources.
+def link_stored(session: Session, source_id: str, new: list[tuple[int, CandidateItem]],
+                changed: list[tuple[int, CandidateItem]]) -> None:
+    """Refresh the link keys of a batch of stored documents and join each to the same document
+    from other sources; a few statements per batch, more only for documents that match.
 
     A group's primary is its earliest public appearance (the signing on whitehouse.gov, the filing
     on the inspection desk, then the printing), whichever source a crawl happened to store first;
     two groups that turn out to be one (a White House order and its inspection filing, joined by
     their printing) merge. A demoted primary hands on the reviewers' triage state when the new
-    primary has none yet. `changed`: the document was stored before and now has a new version."""
-    keys = link_keys(item)
-    if not keys and not changed:
-        return  # a new document nothing could name twice
-    document = session.get(Document, document_id)
-    session.execute(delete(DocumentLinkKey).where(DocumentLinkKey.document_id == document_id))
-    if keys:
-        session.execute(insert(DocumentLinkKey), [{"document_id": document_id, "key": key} for key in keys])
+    primary has none yet. `changed`: documents stored before that now have a new version; a change
+    to a linked document flags its item."""
+    keyed = [(doc_id, item, link_keys(item)) for doc_id, item in new + changed]
+    if changed:
+        session.execute(delete(DocumentLinkKey).where(DocumentLinkKey.document_id.in_([d for d, _ in changed])))
+    rows = [{"document_id": doc_id, "key": key} for doc_id, _, keys in keyed for key in keys]
+    if rows:
+        session.execute(insert(DocumentLinkKey), rows)
+    matches = _matches_by_key(session, source_id, {row["key"] for row in rows})
+    linked_before = dict(session.execute(
+        select(Document.id, Document.linked_to)
+        .where(Document.id.in_([d for d, _ in changed]), Document.linked_to.is_not(None))).all()) if changed else {}
     now = datetime.now(UTC)
-    roots = {row.linked_to or row.id for row in _matches(session, document, keys)} if keys else set()
-    own_root = document.linked_to or document.id
-    if not roots - {own_root}:
-        if changed and document.linked_to:
-            _flag(session, document.linked_to, "linked_updated", document, now)
-        return
-    primary = _earliest(session, roots | {own_root})
-    for root in (roots | {own_root}) - {primary}:
+    for doc_id, item, keys in keyed:
+        found = {row.id for key in keys for row in matches.get(key, [])
+                 if not key.startswith("title:") or _close_in_time(row.published, item.published)}
+        if found and _join(session, doc_id, found):
+            _flag(session, _root(session, doc_id), "linked", doc_id, item, now)
+        elif doc_id in linked_before:
+            _flag(session, linked_before[doc_id], "linked_updated", doc_id, item, now)
+
+
+def _matches_by_key(session: Session, source_id: str, keys: set[str]) -> dict[str, list[Any]]:
+    """Other sources' documents holding any of these keys."""
+    found: dict[str, list[Any]] = {}
+    if not keys:
+        return found
+    rows = session.execute(
+        select(DocumentLinkKey.key, Document.id, Document.published)
+        .join(Document, Document.id == DocumentLinkKey.document_id)
+        .where(DocumentLinkKey.key.in_(keys), Document.source_id != source_id)
+    ).all()
+    for row in rows:
+        found.setdefault(row.key, []).append(row)
+    return found
+
+
+def _root(session: Session, doc_id: int) -> int:
+    linked_to = session.scalar(select(Document.linked_to).where(Document.id == doc_id))
+    return linked_to or doc_id
+
+
+def _join(session: Session, doc_id: int, matched: set[int]) -> bool:
+    """Put a document and the groups of the documents it matched under one primary; False when
+    they already were."""
+    groups = {_root(session, other) for other in matched} | {_root(session, doc_id)}
+    if len(groups) == 1:
+        return False
+    primary = _earliest(session, groups)
+    for root in groups - {primary}:
         session.execute(update(Document).where(or_(Document.id == root, Document.linked_to == root))
                         .values(linked_to=primary).execution_options(synchronize_session=False))
         _hand_on_triage(session, root, primary)
     session.expire_all()
-    _flag(session, primary, "linked", document, now)
+    return True
 
 
 def _earliest(session: Session, ids: set[int]) -> int:
