@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from crawler.config import SourceConfig
 from crawler.items import CandidateItem
 from crawler.storage import db, documents, runs
 from crawler.storage.documents import store_items
-from crawler.storage.models import TriageEvent
+from crawler.storage.models import DocumentLinkKey, TriageEvent
 
 FETCHED = datetime(2025, 1, 31, 12, tzinfo=UTC)
 SOURCES = ("federal-register", "federal-register-inspection", "whitehouse")
@@ -135,3 +135,18 @@ def test_state_bill_from_legiscan_and_from_the_legislature_is_one_item(session):
                           identifiers={"bill_number": "NJ S3742"}, **common))
     [entry] = _queue(session)
     assert entry["source"] == "legiscan" and [d["source"] for d in entry["linked"]] == ["nj-legislature"]
+
+
+def test_sightings_stored_at_the_same_moment_are_linked_when_seen_again(session):
+    # Two crawls in parallel: each stored its sighting before the other's keys were committed.
+    _store(session, _inspection_filing())
+    saved = session.execute(select(DocumentLinkKey.document_id, DocumentLinkKey.key)).all()
+    session.execute(delete(DocumentLinkKey))
+    _store(session, _item())
+    session.execute(insert(DocumentLinkKey), [{"document_id": d, "key": k} for d, k in saved])
+    session.commit()
+    assert len(_queue(session)) == 2
+    counts = _store(session, _inspection_filing())  # the next crawl sees the filing again, unchanged
+    assert counts.unchanged == 1
+    [entry] = _queue(session)
+    assert entry["source"] == "federal-register-inspection" and len(entry["linked"]) == 1

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from crawler.items import UNIQUE_IDENTIFIERS, CandidateItem, Relevance
-from crawler.storage.links import link_stored, link_summary, linked_documents
+from crawler.storage.links import link_stored, link_summary, linked_documents, relink_unchanged
 from crawler.storage.models import (
     Document,
     DocumentIdentifier,
@@ -142,12 +142,13 @@ def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateIte
     items = [item for item, _ in latest.values()]
     existing = _find_existing(session, source_id, items)
     now = datetime.now(UTC)
-    counts, fresh, changed = StoreCounts(), [], []
+    counts, fresh, changed, unchanged = StoreCounts(), [], [], []
     for url, (item, evidence) in latest.items():
         if url not in existing:
             fresh.append((item, evidence))
         elif existing[url][1] == item.content_hash:
             counts.unchanged += 1
+            unchanged.append(existing[url][0])
         else:
             doc_id, _, version_count = existing[url]
             changed.append((doc_id, version_count + 1, item, evidence))
@@ -156,6 +157,7 @@ def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateIte
         _apply_updates(session, changed, run_id, now)
     link_stored(session, source_id, [(doc_id, item) for doc_id, (item, _) in zip(new_ids, fresh, strict=True)],
                 [(doc_id, item) for doc_id, _, item, _ in changed])
+    relink_unchanged(session, source_id, unchanged)
     counts.new, counts.updated = len(fresh), len(changed)
     session.commit()
     return counts

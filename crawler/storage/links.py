@@ -15,8 +15,8 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url
@@ -88,6 +88,31 @@ def link_stored(session: Session, source_id: str, new: list[tuple[int, Candidate
             _flag(session, _root(session, doc_id), "linked", doc_id, item, now)
         elif doc_id in linked_before:
             _flag(session, linked_before[doc_id], "linked_updated", doc_id, item, now)
+
+
+def relink_unchanged(session: Session, source_id: str, document_ids: list[int]) -> None:
+    """Join documents seen again unchanged to matches they missed: two crawls storing the two
+    sightings at the same moment (the scheduler runs sources in parallel) see neither the other's
+    keys. One query per batch; it finds nothing when every group is whole."""
+    if not document_ids:
+        return
+    mine, theirs = aliased(DocumentLinkKey), aliased(DocumentLinkKey)
+    own, other = aliased(Document), aliased(Document)
+    rows = session.execute(
+        select(mine.document_id, mine.key, own.published, other.id, other.published.label("other_published"))
+        .join(theirs, theirs.key == mine.key)
+        .join(own, own.id == mine.document_id)
+        .join(other, other.id == theirs.document_id)
+        .where(mine.document_id.in_(document_ids), other.source_id != source_id,
+               func.coalesce(own.linked_to, own.id) != func.coalesce(other.linked_to, other.id))
+    ).all()
+    for row in rows:
+        if (not row.key.startswith("title:") or _close_in_time(row.published, row.other_published)) \
+                and _join(session, row.document_id, {row.id}):
+            primary = _root(session, row.document_id)
+            session.execute(insert(TriageEvent).values(
+                document_id=primary, at=datetime.now(UTC), actor="regwatch", action="linked",
+                detail={"document_id": row.document_id, "source": source_id}))
 
 
 def _matches_by_key(session: Session, source_id: str, keys: set[str]) -> dict[str, list[Any]]:
