@@ -152,10 +152,11 @@ def show(ctx: typer.Context, item_id: int,
     config = _config(ctx)
     with _session(config) as session:
         found = documents.get_document(session, item_id)
+        if found is not None:  # inside the session: the view lists the item's linked sightings
+            views.console.print(views.document_view(*found))
     if found is None:
         views.err_console.print(f"no item {item_id}")
         raise typer.Exit(1)
-    views.console.print(views.document_view(*found))
     if evidence:
         _print_evidence(config, found[2][-1])
 

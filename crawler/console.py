@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.orm import object_session
 
 from crawler.storage.documents import Document, DocumentVersion, TriageState
+from crawler.storage.links import linked_documents
 from crawler.storage.runs import SourceSummary
 
 if TYPE_CHECKING:  # importing the runner loads Scrapy: too heavy for the service and quick commands
@@ -76,6 +78,11 @@ def document_view(document: Document, triage: TriageState, versions: list[Docume
         ("status", triage.status + (" (updated)" if triage.updated else "")),
         ("summary", document.summary), ("content_hash", document.content_hash),
     ]
+    if document.linked_to:
+        rows.append(("same item as", f"item {document.linked_to} (this document seen through another source)"))
+    session = object_session(document)
+    for other in linked_documents(session, [document.id]).get(document.id, []) if session else []:
+        rows.append((f"also in {other.source_id}", f"item {other.id}: {other.url}"))
     for version in versions:
         evidence = f"{version.warc_file}@{version.warc_offset}" if version.warc_file else "no archive"
         rows.append((f"version {version.version}", f"{version.fetched_at:%Y-%m-%d %H:%M UTC}  {evidence}"))

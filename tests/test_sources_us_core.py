@@ -4,6 +4,7 @@ against a local copy of the sites made of their example files."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -192,3 +193,5 @@ def test_published_document_is_the_same_item_as_its_inspection_filing(site, tmp_
     [printed] = rfi["linked"]
     assert printed["source"] == "federal-register" and printed["published"] == "2025-02-06"
     assert printed["url"].startswith("https://www.federalregister.gov/documents/2025/02/06/2025-02305/")
+    shown = regwatch(config, "show", str(rfi["id"])).stdout
+    assert re.search(rf"also in federal-register\W+item {printed['id']}:", shown)
