@@ -79,6 +79,8 @@ def test_each_crawled_day_is_reconciled_with_the_api_daily_counts(site, tmp_path
     assert sorted(counts) == [date(2025, 1, 24) + timedelta(days=n) for n in range(15)]
     assert all(c.found == c.expected and c.completeness == 1.0 for c in counts.values())
     assert counts[date(2025, 1, 31)].expected == 1 and counts[date(2025, 2, 1)].expected == 0
+    [source] = json.loads(regwatch(config, "sources", "--json").stdout)
+    assert source["completeness"] == {"days": 15, "complete": 15, "gaps": []}
 
 
 def test_day_with_fewer_documents_than_the_api_counts_is_a_source_error(site, tmp_path):
@@ -97,6 +99,7 @@ def test_day_with_fewer_documents_than_the_api_counts_is_a_source_error(site, tm
     day = _day_counts(tmp_path)[date(2025, 2, 4)]
     assert (day.expected, day.found) == (2, 1)
     assert source["items"] == 5  # what was found is still stored
+    assert source["completeness"]["gaps"] == [{"day": "2025-02-04", "expected": 2, "found": 1}]
 
 
 def test_federal_register_requests_stay_under_five_per_second(site, tmp_path):

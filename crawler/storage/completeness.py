@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,3 +36,14 @@ def latest_day_counts(session: Session, source_id: str) -> dict[date, DayCount]:
     rows = session.scalars(select(DayCompleteness).where(DayCompleteness.source_id == source_id)
                            .order_by(DayCompleteness.id))
     return {row.day: DayCount(row.day, row.expected, row.found) for row in rows}
+
+
+def run_completeness(session: Session, run_id: int) -> dict[str, Any] | None:
+    """A run's reconciled days as `regwatch sources --json` shows them; None for a source that
+    reconciles nothing."""
+    rows = list(session.scalars(select(DayCompleteness).where(DayCompleteness.run_id == run_id)
+                                .order_by(DayCompleteness.day)))
+    if not rows:
+        return None
+    gaps = [{"day": r.day.isoformat(), "expected": r.expected, "found": r.found} for r in rows if r.found < r.expected]
+    return {"days": len(rows), "complete": len(rows) - len(gaps), "gaps": gaps}

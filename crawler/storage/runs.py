@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.config import SourceConfig
+from crawler.storage.completeness import run_completeness
 from crawler.storage.models import CrawlRun, Document, HttpValidator, RunError, Source
 
 RUN_STATUSES = ("ok", "failed", "blocked", "not_configured")
@@ -87,13 +88,17 @@ class SourceSummary:
     last_run: datetime | None
     last_error: dict[str, Any] | None
     items: int
+    # Days the last run reconciled with the source's own counts (see storage.completeness).
+    completeness: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "id": self.id, "enabled": self.enabled, "authority": self.authority, "status": self.status,
             "last_run": self.last_run.isoformat() if self.last_run else None,
             "last_error": self.last_error, "items": self.items,
         }
+        # Only sources that reconcile days with the source's own counts have this key.
+        return found | ({"completeness": self.completeness} if self.completeness is not None else {})
 
 
 def source_summaries(session: Session, sources: list[SourceConfig]) -> list[SourceSummary]:
@@ -110,6 +115,7 @@ def source_summaries(session: Session, sources: list[SourceConfig]) -> list[Sour
             id=source.id, enabled=source.enabled, authority=source.authority,
             status=run.status if run else "never_run", last_run=run.finished_at if run else None,
             last_error=error, items=counts.get(source.id, 0),
+            completeness=run_completeness(session, run.id) if run else None,
         ))
     return summaries
 
