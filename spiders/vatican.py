@@ -88,7 +88,8 @@ class VaticanLawsSpider(PdfDetails, HtmlListingSpider):
         for link in content.css("a[href]"):
             url = response.urljoin(link.attrib["href"])
             title = text_of(link)
-            if not url.lower().endswith(".pdf") or not title or url in seen:
+            # An act's line names it at length; "PDF", "Scarica" or "Testo in inglese" beside it do not.
+            if not url.lower().endswith(".pdf") or len(title.split()) < 4 or url in seen:
                 continue
             seen.add(url)
             yield self.item(response, url=url, title=_SHOWN_DATE.sub("", title),
