@@ -212,6 +212,23 @@ def serve(ctx: typer.Context,
     run_service(config.path, web=not no_web, host=host, port=port)
 
 
+@app.command()
+def web(ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(help="address to listen on (default: web.host, 127.0.0.1)")] = None,
+        port: Annotated[int | None, typer.Option(help="port (default: web.port, 8000)")] = None) -> None:
+    """Serve the triage web app (queue, item pages, decisions, add by URL, bulletin export)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    config = _config(ctx)
+    settings = getattr(config, "web", None)
+    host = host or getattr(settings, "host", None) or "127.0.0.1"
+    port = port if port is not None else getattr(settings, "port", None) or 8000
+    views.console.print(f"Regwatch web app on http://{host}:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
 @schedule_app.callback()
 def schedule(ctx: typer.Context) -> None:
     """List the scheduled crawls with their next run times."""
