@@ -13,6 +13,7 @@ from crawler.items import Relevance
 
 TERMS_FILE = Path(__file__).parent / "data" / "topic_terms.yaml"
 _LATIN = re.compile(r"^[\x00-\x7f\u00c0-\u024f]+$")
+_WORD_CHARS = r"0-9A-Za-z_\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"  # Latin, Greek, Cyrillic
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class TermSet:
             chosen = sorted((t.term for t in terms if t.match == kind), key=len, reverse=True)
             if not chosen:
                 return None
-            # Word edges that also work for terms ending in punctuation, such as "A.I."
-            return re.compile(rf"(?<![\w.])(?:{'|'.join(map(re.escape, chosen))})(?!\w)", flags)
+            # Word edges that also work for terms ending in punctuation, such as "A.I."; letters of
+            # scripts without spaces are edges too, so "AI" counts in AI生成内容.
+            return re.compile(rf"(?<![{_WORD_CHARS}.])(?:{'|'.join(map(re.escape, chosen))})(?![{_WORD_CHARS}])", flags)
 
         return cls(terms, alternation("word", re.I), alternation("exact_word", 0),
                    {t.term.lower(): t.term for t in terms if t.match == "word"},

@@ -4,11 +4,14 @@ engines), the Supreme People's Court, CNNIC and other sites built the same way.
 
     options:
       entries: "ul.NewsList li"          # one element per listing entry (required)
-      link: "a"                          # the entry's link; its title attribute is the full title
+      link: "a"                          # the entry's link ("self": the entry is the link); its title
+                                         # attribute is the full title
+      entry_title: "h3"                  # where the entry's title is, when the link holds more text
       date: "span"                       # the entry's date; "text" = the entry's own loose text
       title: ["meta[name=ArticleTitle]::attr(content)", "h1"]   # on the document page, first found
       published: ["meta[name=PubDate]::attr(content)"]          # text holding a date (发布时间：…)
       body: ["#Zoom"]                     # the document's text
+      exclude: ["h1", "p.meta"]           # elements inside the body that are not the text
       fields: "div.Xxgk_Info li"          # optional cells of 标签：值 pairs (发文字号, 成文日期, 发布机构)
       doc_type: notice                    # when the title names no type
       case_numbers: false                 # court sources: case_number, court, procedure
@@ -76,15 +79,28 @@ class ConfiguredListingSpider(ChineseListingSpider):
         if not entries:
             raise Unparseable(f"listing has no entries matching {options['entries']!r}", url=response.url)
         for entry in entries:
-            link = entry.css(options.get("link", "a"))[:1]
+            link = entry if options.get("link") == "self" else entry.css(options.get("link", "a"))[:1]
             date_css = options.get("date", "span")
             shown = " ".join(entry.xpath("./text()").getall()) if date_css == "text" else text_of(entry.css(date_css))
-            item = self.entry(response, link.attrib.get("href"), link.attrib.get("title") or text_of(link), shown)
+            title = text_of(entry.css(options["entry_title"])) if options.get("entry_title") else ""
+            item = self.entry(response, link.attrib.get("href"), title or link.attrib.get("title") or text_of(link),
+                              shown)
             if item:
                 yield item
 
+    def body(self, response: Response) -> str | None:
+        """The first body selector's HTML, without the elements options.exclude names."""
+        found = next((found[0] for css in self.option("body", ("#Zoom",)) if (found := response.css(css))), None)
+        if found is None:
+            return None
+        html = found.get()
+        for css in self.option("exclude", ()):
+            for part in found.css(css).getall():
+                html = html.replace(part, "", 1)
+        return html
+
     def parse_detail(self, response: Response) -> Iterator[CandidateItem]:
-        body = next((found for css in self.option("body", ("#Zoom",)) if (found := response.css(css).get())), None)
+        body = self.body(response)
         if body is None:
             raise Unparseable(f"document page without a body ({', '.join(self.option('body', ('#Zoom',)))})",
                               url=response.url)

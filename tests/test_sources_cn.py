@@ -14,7 +14,8 @@ from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
 SOURCES = {"tc260", "cac", "gov-cn-policy", "spc-news", "wechat", "guizhou-gov", "beijing-gov", "shanghai-gov",
-           "miit", "cnnic", "deepseek-news"}
+           "miit", "cnnic", "deepseek-news", "bj-internet-court", "hz-internet-court", "gz-internet-court",
+           "ciplawyer", "iflytek-news", "moonshot-news"}
 EXAMPLES = ROOT / "tests" / "examples"
 
 
@@ -44,6 +45,25 @@ def test_default_config_crawls_the_chinese_sources(site, tmp_path):
     assert unit[0].headers["referer"] == "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/index.html"
     cases = next(i for i in items if i["url"].endswith("/zixun/xiangqing/452911.html"))
     assert cases["identifiers"]["court"] == "北京互联网法院; 广州互联网法院"
+
+
+def test_internet_court_news_carries_case_number_court_and_stage(site, tmp_path):
+    courts = {"bj-internet-court", "hz-internet-court", "gz-internet-court"}
+    serve_examples(site, courts)
+    config = default_config_copy(tmp_path, courts)
+    regwatch(config, "crawl", *mirror_settings(site))
+    items = {i["url"]: i for i in queued(config)}
+    appeal = items["https://www.netcourt.gov.cn/news/fydt/202501/t20250124_10332.html"]
+    assert appeal["identifiers"] == {"case_number": "（2024）浙01民终10332号; （2024）浙0192民初1587号",
+                                     "court": "杭州市中级人民法院; 杭州互联网法院",
+                                     "procedure": "second_instance; first_instance"}
+    assert (appeal["doc_type"], appeal["category"], appeal["published"]) == ("judgment", "court", "2025-01-24")
+    voice = items["https://www.bjinternetcourt.gov.cn/details.html?id=2871"]
+    assert voice["identifiers"]["procedure"] == "first_instance" and voice["jurisdiction"] == "CN-BJ"
+    assert voice["summary"].startswith("北京互联网法院一审宣判一起涉AI生成声音人格权侵权案")
+    enforcement = items["https://www.gzinternetcourt.gov.cn/article-detail-6266.html"]
+    assert enforcement["identifiers"]["procedure"] == "enforcement"
+    assert enforcement["published"] == "2025-01-10"  # 发布时间：2025年01月10日 10:05:47
 
 
 def source_status(config, source_id: str) -> dict:
