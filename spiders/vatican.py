@@ -20,7 +20,7 @@ from scrapy.http import Response
 
 from crawler.errors import Unparseable
 from crawler.items import CandidateItem
-from crawler.normalize import first_paragraph
+from crawler.normalize import canonical_url, first_paragraph
 from crawler.pipelines import ScrapedBatch
 from spiders.base import HtmlListingSpider, evidence_of, text_of
 from spiders.intl_common import day_first_date, long_date
@@ -103,11 +103,13 @@ class VaticanLawsSpider(PdfDetails, HtmlListingSpider):
         if not self.is_index(response.url):
             yield from super().follow(response, items)
             return
+        stored = self.run.stored_urls([canonical_url(item.url) for item in items])
+        new = [item for item in items if canonical_url(item.url) not in stored]  # a read act keeps its text
         since = self.now.date() - timedelta(days=self.read_pdfs_days)
-        older = [item for item in items if item.published is None or item.published < since]
+        older = [item for item in new if item.published is None or item.published < since]
         if older:
             yield ScrapedBatch(older, evidence_of(response))
-        yield from super().follow(response, [item for item in items if item not in older])
+        yield from super().follow(response, [item for item in new if item not in older])
 
     def parse_detail(self, response: Response) -> Iterator[CandidateItem]:
         pdf = read_pdf(response.body, response.url)

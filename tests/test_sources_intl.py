@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,6 +112,11 @@ def test_recent_vatican_decree_is_read_from_its_pdf(site, tmp_path):
                     "N_DCCII_Linee_guida_intelligenza_artificiale.pdf"]  # acts older than 120 days: not read
     law = next(i for i in items if "N_CCLXXIV" in i["url"])
     assert (law["doc_type"], law["published"], law["summary"]) == ("law", "2018-11-25", "")
+    # Months later the decree is older than the PDF window: its stored text is kept, not "updated" away.
+    config = tmp_path / "config.yaml"
+    later = (FETCHED_AT + timedelta(days=200)).isoformat()
+    regwatch(config, "crawl", "-s", f"REGWATCH_MIRROR={site.base}", "-s", f"REGWATCH_NOW={later}")
+    assert regwatch(config, "queue", "--status", "updated", "--json").stdout.strip() == ""
 
 
 def test_scanned_decree_without_text_is_unparseable(tmp_path):
