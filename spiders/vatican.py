@@ -24,7 +24,7 @@ from crawler.normalize import canonical_url, first_paragraph
 from crawler.pipelines import ScrapedBatch
 from spiders.base import HtmlListingSpider, evidence_of, text_of
 from spiders.intl_common import day_first_date, long_date
-from spiders.pdf_text import PdfDetails, read_pdf
+from spiders.pdf_text import PdfDetails, opening_prose, read_pdf
 
 _ACT_NUMBER = re.compile(r"\bN\.\s*([IVXLCDM]+)\b")
 _SHOWN_DATE = re.compile(r"\s*\(\d{1,2}/\d{1,2}/\d{4}\)\s*$")
@@ -49,14 +49,14 @@ def act_number(text: str) -> dict[str, str]:
 
 
 def first_article(text: str) -> str:
-    """The first clause of Art. 1, which says what the act does; else the first paragraph."""
+    """The first clause of Art. 1, which says what the act does; else the first paragraph of prose."""
     paragraphs = [p for p in text.split("\n\n") if p.strip()]
     start = next((i for i, p in enumerate(paragraphs) if _ARTICLE_HEADING.match(p)), None)
     if start is not None:
         body = [p for p in paragraphs[start + 1:] if not (p.startswith("(") and p.endswith(")"))]
         if body:
             return first_paragraph(re.sub(r"^\d{1,2}\.\s+", "", body[0]))
-    return first_paragraph(text)
+    return opening_prose(text)
 
 
 def pdf_title(text: str) -> str:
