@@ -213,6 +213,20 @@ def test_garante_card_without_docweb_number_is_still_an_item(tmp_path):
     assert items and items[0].identifiers == {} and all(i.identifiers for i in items[1:])
 
 
+@pytest.mark.parametrize(("raw", "moment"), [
+    ("D:20241216115204+01'00'", "2024-12-16T11:52:04+01:00"),
+    ("D:20231221093012-05'00'", "2023-12-21T09:30:12-05:00"),
+    ("D:20240919", "2024-09-19T00:00:00+00:00"),   # no time, no offset: UTC
+    ("D:20241316", None),                           # month 13
+    ("", None),
+])
+def test_pdf_creation_dates(raw, moment):
+    from spiders.pdf_text import pdf_date
+
+    found = pdf_date(raw)
+    assert (found.isoformat() if found else None) == moment
+
+
 def test_roman_act_numbers():
     from spiders.intl_common import roman_to_int
 
