@@ -53,9 +53,10 @@ class UnAiSpider(PdfDetails, HtmlListingSpider):
             label = text_of(link)
             if not self.link_pattern.search(url) or url in seen or not label:
                 continue
-            block = link.xpath("ancestor::*[self::p or self::li or self::div][1]")
-            if label.lower() in LANGUAGES and label.lower() not in ("english", "en"):
+            if label.lower() in LANGUAGES - {"english"}:
                 continue
+            # The paragraph or list item around the link holds its date and lead-in; never the whole body.
+            block = link.xpath("ancestor::*[self::p or self::li][1]") or link
             seen.add(url)
             title = self.title_of(label, block)
             yield self.item(response, url=url, title=title, published=long_date(text_of(block)),
