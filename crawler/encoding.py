@@ -34,16 +34,23 @@ def declared_charsets(body: bytes, header_charset: str | None) -> list[str]:
     return found
 
 
-def decode_body(body: bytes, header_charset: str | None = None) -> tuple[str, str]:
+# The legacy encoding of a language's undeclared pages: detection guesses short GBK pages as
+# Korean (cp949) or Big5, so a Chinese source tries GB18030 first.
+LEGACY_ENCODINGS = {"zh": "gb18030"}
+
+
+def decode_body(body: bytes, header_charset: str | None = None, language: str | None = None) -> tuple[str, str]:
     """(text, encoding used). Valid UTF-8 wins (other encodings almost never decode as UTF-8 by
-    chance); then each declared charset that decodes cleanly; then detection."""
+    chance); then each declared charset that decodes cleanly; then the source language's legacy
+    encoding; then detection."""
     if body.startswith(codecs.BOM_UTF8):
         return body[len(codecs.BOM_UTF8):].decode("utf-8", "replace"), "utf-8"
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    for encoding in declared_charsets(body, header_charset):
+    legacy = LEGACY_ENCODINGS.get((language or "").split("-")[0].lower())
+    for encoding in declared_charsets(body, header_charset) + ([legacy] if legacy else []):
         if encoding == "utf-8":
             continue
         try:

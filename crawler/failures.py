@@ -24,6 +24,8 @@ def _http_error(status: int, url: str) -> RegwatchError:
         return Unauthorized("HTTP 401: the API key or token was refused", url=url)
     if status == 403:
         return SourceBlocked("HTTP 403 Forbidden: the site refuses the crawler", url=url)
+    if status == 412:  # what Chinese government sites' bot walls (Ruishu 瑞数) answer a crawler
+        return SourceBlocked("HTTP 412 Precondition Failed: the site's bot wall wants a browser", url=url)
     if status == 429:
         return RateLimited("HTTP 429 Too Many Requests (no usable Retry-After)", url=url)
     return FetchFailed(f"HTTP {status}", url=url)

@@ -23,6 +23,9 @@ _ISO = re.compile(
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?(?!\d)"
 )
 _CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
+_CN_NUMERAL_DATE = re.compile(r"([〇零○ＯO一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月"
+                              r"\s*([一二三四五六七八九十]{1,3})\s*日")
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -61,6 +64,22 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+def _cn_number(text: str) -> int:
+    """一 .. 三十一 as written in dates (十 = 10, 二十三 = 23)."""
+    if "十" not in text:
+        return _CN_DIGITS[text]
+    tens, _, ones = text.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
+def _cn_numeral_date(match: re.Match[str]) -> date | None:
+    year = int("".join(str(_CN_DIGITS[c]) for c in match[1]))
+    try:
+        return _safe_date(year, _cn_number(match[2]), _cn_number(match[3]))
+    except KeyError:
+        return None
+
+
 def _iso(match: re.Match[str], tz: str) -> date | None:
     year, month, day, hour, minute, second, offset = match.groups()
     day_only = _safe_date(int(year), int(month), int(day))
@@ -77,6 +96,7 @@ def parse_date(text: str | None, tz: str = "UTC", languages: tuple[str, ...] = (
     """The calendar date a source shows, in its own time zone.
 
     Handles ISO dates and timestamps, 2025/01/07, 2025年1月7日 (with labels such as 发布时间：),
+    二〇二五年一月七日 (judgments, signature lines),
     "January 7, 2025", "7 January 2025" and RFC 822 feed dates; other languages go to dateparser.
     """
     if not text:
@@ -89,6 +109,7 @@ def parse_date(text: str | None, tz: str = "UTC", languages: tuple[str, ...] = (
             pass
     for pattern, build in (
         (_CHINESE, lambda m: _safe_date(int(m[1]), int(m[2]), int(m[3]))),
+        (_CN_NUMERAL_DATE, _cn_numeral_date),
         (_ISO, lambda m: _iso(m, tz)),
         (_ENGLISH_MDY, lambda m: _safe_date(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))),
         (_ENGLISH_DMY, lambda m: _safe_date(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))),

@@ -31,7 +31,8 @@ Result = CandidateItem | Request
 _BLOCK_MARKERS = re.compile(
     r"captcha|cf-chl|Just a moment\.\.\.|Attention Required! \| Cloudflare|DataDome|"
     r"Access Denied|Request unsuccessful\. Incapsula|Pardon Our Interruption|"
-    r"环境异常|完成验证后即可继续访问|访问验证|滑动验证|安全验证|请开启JavaScript",
+    r"环境异常|完成验证后即可继续访问|访问验证|滑动验证|安全验证|请开启JavaScript|"
+    r"\$_ts\s*=\s*window\[",  # Ruishu (瑞数) bot wall on Chinese government sites
     re.I,
 )
 
@@ -110,7 +111,7 @@ class RegwatchSpider(scrapy.Spider):
         if reason:
             raise SourceBlocked(reason, url=response.url)
         if self.redecode and isinstance(response, TextResponse):
-            response = decoded(response)
+            response = decoded(response, self.source.language)
         return list(self.parser_for(response.url)(response))
 
     def parse(self, response: Response) -> Iterator[Any]:
@@ -183,13 +184,13 @@ class RegwatchSpider(scrapy.Spider):
         return parse_date(text, self.source.timezone, languages)
 
 
-def decoded(response: TextResponse) -> TextResponse:
+def decoded(response: TextResponse, language: str | None = None) -> TextResponse:
     """The response re-encoded as UTF-8 after decoding it by what the bytes really are."""
     if response.encoding == "utf-8" and _is_utf8(response.body):
         return response
     header = response.headers.get(b"Content-Type", b"").decode("latin-1")
     charset = re.search(r"charset=([\w-]+)", header, re.I)
-    text, _ = decode_body(response.body, charset.group(1) if charset else None)
+    text, _ = decode_body(response.body, charset.group(1) if charset else None, language)
     return response.replace(body=text.encode("utf-8"), encoding="utf-8")
 
 

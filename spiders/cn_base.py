@@ -61,7 +61,9 @@ class ChineseListingSpider(HtmlListingSpider):
         worded = {k: self.date(v) for k, v in text_dates(text).items()}
         if fields["doc_type"] not in ("proposed_rule", "draft_standard"):
             worded.pop("comment_deadline", None)
-        dates = {**worded, **(hint.dates if hint else {}), **fields.pop("dates", {})}
+        # A page's labelled dates (成文日期) win over worded ones; a label the page lacks (None) does not.
+        given = {k: v for k, v in fields.pop("dates", {}).items() if v}
+        dates = {**worded, **(hint.dates if hint else {}), **given}
         fields.setdefault("summary", lead_paragraph(text))
         item = self.item(response, title=title, published=published or (hint.published if hint else None),
                          text=text, identifiers=found, dates={k: v for k, v in dates.items() if v}, **fields)

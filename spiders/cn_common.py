@@ -167,18 +167,31 @@ def cn_doc_type(title: str, default: str = "notice") -> str:
 
 # --- dates in the text ------------------------------------------------------------------------
 
-_DAY = r"(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{1,2}-\d{1,2})"
+_CN_NUMERALS = (r"[〇零○一二三四五六七八九]{4}\s*年\s*[一二三四五六七八九十]{1,3}\s*月"
+                r"\s*[一二三四五六七八九十]{1,3}\s*日")
+_DAY = rf"(\d{{4}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|\d{{4}}-\d{{1,2}}-\d{{1,2}}|{_CN_NUMERALS})"
 COMMENT_DEADLINE = re.compile(r"(?:截止|反馈|请于)[^。；\n]{0,12}?" + _DAY)
 EFFECTIVE = re.compile(r"自\s*" + _DAY + r"\s*起(?:施行|实施|生效)")
+# A line holding only a date near the end: the signature date (落款) of a notice or a judgment.
+SIGNATURE_DATE = re.compile(rf"^\s*[（(]?\s*{_DAY}\s*[）)]?\s*$")
+
+
+def signature_date(text: str) -> str | None:
+    """The date line among the last lines (after 审判长/书记员 lines in judgments, the issuer in notices)."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return next((m[1] for line in reversed(lines[-8:]) if (m := SIGNATURE_DATE.match(line))), None)
 
 
 def text_dates(text: str) -> dict[str, str]:
-    """Comment deadline (意见反馈截止时间为…) and entry into force (自…起施行) as the text words them."""
+    """Comment deadline (意见反馈截止时间为…), entry into force (自…起施行) and the signature date
+    (a closing line such as 2025年1月7日 or 二〇二四年十二月二十日) as the text words them."""
     found = {}
     if match := COMMENT_DEADLINE.search(text or ""):
         found["comment_deadline"] = match[1]
     if match := EFFECTIVE.search(text or ""):
         found["effective"] = match[1]
+    if signed := signature_date(text):
+        found["signed"] = signed
     return found
 
 

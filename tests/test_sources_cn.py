@@ -7,7 +7,16 @@ import json
 
 import pytest
 
-from spiders.cn_common import case_numbers, cn_doc_type, doc_numbers, labelled_fields, standard_numbers
+from crawler.middlewares import mirror_url
+from crawler.normalize import parse_date
+from spiders.cn_common import (
+    case_numbers,
+    cn_doc_type,
+    doc_numbers,
+    labelled_fields,
+    standard_numbers,
+    text_dates,
+)
 from tests.conftest import regwatch, write_config
 from tests.examples_harness import ROOT, all_examples
 from tests.loopback import Reply
@@ -116,6 +125,44 @@ def test_gbk_page_declared_as_utf8_is_decoded_by_what_the_bytes_are():
     assert item.identifiers["doc_number"] == "黔府办发〔2024〕31号"
 
 
+# The page Ruishu (瑞数), the bot wall of many Chinese government sites, sends instead of the content:
+# a cookie-setting bootstrap script, with HTTP 412 or 200.
+RUISHU_WALL = (b'<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+               b'<meta id="9DhefwqGPrzGxEp9hPaoag" content="OXCAsmTbhLpSYnsNNFCdr_dEJg8DVs1eSCNe7CSNzHm8Zmz">'
+               b'<script type="text/javascript" r="m">$_ts=window[\'$_ts\'];if(!$_ts)$_ts={};$_ts.nsd=61793;'
+               b'$_ts.cd="qEWrrrQlqGWfqqwqqWlqqqAlcAlqr1";</script>'
+               b'<script type="text/javascript" charset="utf-8" src="/4QbVtADbnLVIc/c.FxJzG50F.a4ae01f.js" r="m">'
+               b'</script></head><body></body></html>')
+
+
+@pytest.mark.parametrize("status", [412, 200])
+def test_government_bot_wall_is_reported_blocked_not_parsed(site, tmp_path, status):
+    listing = "https://www.miit.gov.cn/zwgk/zcwj/wjfb/tz/index.html"
+    site.routes[mirror_url("", listing)] = Reply(status, RUISHU_WALL, {"Content-Type": "text/html"})
+    config = write_config(tmp_path, [{"id": "miit", "spider": "miit", "language": "zh", "jurisdiction": "CN",
+                                      "urls": {"listing_notices": listing}}])
+    result = regwatch(config, "crawl", "-s", f"REGWATCH_MIRROR={site.base}")
+    status_row = source_status(config, "miit")
+    assert status_row["status"] == "blocked", result.stdout
+    assert status_row["last_error"]["url"] == listing
+    assert queued(config) == []
+
+
+def test_gbk_listing_without_any_charset_declaration_is_decoded(site, tmp_path):
+    # Short GBK pages with no declaration are guessed as Korean (cp949) by detection alone.
+    courts = {"hz-internet-court"}
+    served = serve_examples(site, courts)
+    listing = next(e for e in served if e.case == "news-listing")
+    body = listing.body.read_text(encoding="utf-8").replace(
+        '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', "")
+    assert "charset" not in body
+    site.routes[mirror_url("", listing.url)] = Reply(200, body.encode("gbk"), {"Content-Type": "text/html"})
+    config = default_config_copy(tmp_path, courts)
+    regwatch(config, "crawl", *mirror_settings(site))
+    titles = {i["title"] for i in queued(config)}
+    assert "杭州中院二审维持首例生成式AI平台“奥特曼”LoRA模型侵权案判决" in titles
+
+
 def test_source_with_proxy_sends_its_requests_through_the_proxy(site, tmp_path):
     # A plain HTTP proxy gets the absolute URI in the request line; the loopback server answers it.
     listing, detail = "http://www.tc260.org.cn/portal/suggestion", "http://www.tc260.org.cn/portal/suggestion-detail/"
@@ -181,6 +228,11 @@ def test_standard_numbers_accept_em_dash_and_practice_guides():
     ("第55次《中国互联网络发展状况统计报告》", "report"),
     ("国新办举行新闻发布会", "news"),
     ("人工智能生成合成内容标识方法", "notice"),  # 方法 is not 法
+    ("互联网信息服务深度合成管理规定", "rule"),
+    ("关于印发《促进人工智能产业发展行动方案》的通知", "guidance"),
+    ("“AI文生图”著作权侵权纠纷案一审判决书", "judgment"),
+    ("最高人民法院召开新闻发布会", "news"),
+    ("关于发布《网络安全技术 生成式人工智能服务安全基本要求》等3项国家标准的公告", "standard"),
 ])
 def test_chinese_titles_map_to_doc_types(title, doc_type):
     assert cn_doc_type(title) == doc_type
@@ -190,3 +242,19 @@ def test_labelled_fields_read_padded_labels_and_next_cell_values():
     cells = ["标\u00a0\u00a0题：", "关于…的意见", "发文字号：国办发〔2026〕28号", "成文日期：", "2026年09月25日"]
     assert labelled_fields(cells) == {
         "标题": "关于…的意见", "发文字号": "国办发〔2026〕28号", "成文日期": "2026年09月25日"}
+
+
+@pytest.mark.parametrize(("shown", "day"), [
+    ("2025-01-07", "2025-01-07"), ("2025年1月7日", "2025-01-07"), ("2025/01/07", "2025-01-07"),
+    ("发布时间：2025年01月07日 10:30", "2025-01-07"), ("发布日期：2025-01-15", "2025-01-15"),
+    ("2025.01.24", "2025-01-24"), ("2025-01-17-17:40:00", "2025-01-17"), ("【发布时间】2025/1/7", "2025-01-07"),
+    ("二〇二四年十二月二十日", "2024-12-20"), ("二〇二五年一月三十一日", "2025-01-31"),
+])
+def test_chinese_date_forms_are_read_as_calendar_days(shown, day):
+    assert parse_date(shown, "Asia/Shanghai").isoformat() == day
+
+
+def test_signature_date_is_the_closing_date_line_of_a_judgment():
+    text = "判决如下：……\n\n审判长　王某某\n\n二〇二四年十二月二十日\n\n书记员　陈某"
+    assert text_dates(text) == {"signed": "二〇二四年十二月二十日"}
+    assert "signed" not in text_dates("2025年1月7日，北京互联网法院发布典型案例。\n\n（责任编辑：张某）")
