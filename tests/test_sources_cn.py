@@ -258,3 +258,10 @@ def test_signature_date_is_the_closing_date_line_of_a_judgment():
     text = "判决如下：……\n\n审判长　王某某\n\n二〇二四年十二月二十日\n\n书记员　陈某"
     assert text_dates(text) == {"signed": "二〇二四年十二月二十日"}
     assert "signed" not in text_dates("2025年1月7日，北京互联网法院发布典型案例。\n\n（责任编辑：张某）")
+
+
+def test_ai_next_to_chinese_characters_counts_for_relevance():
+    from crawler.relevance import score
+
+    assert score("北京互联网法院一审宣判全国首例AI生成声音人格权侵权案", "").terms == ["AI"]
+    assert score("MAIL 与 FAIR 原则", "").terms == []
