@@ -203,8 +203,8 @@ app.add_typer(alerts_app, name="alerts")
 @app.command()
 def serve(ctx: typer.Context,
           no_web: Annotated[bool, typer.Option("--no-web", help="run the scheduler without the web app")] = False,
-          host: Annotated[str | None, typer.Option(help="web app address (default: service.web_host)")] = None,
-          port: Annotated[int | None, typer.Option(help="web app port (default: service.web_port)")] = None) -> None:
+          host: Annotated[str | None, typer.Option(help="web app address (default: web.host)")] = None,
+          port: Annotated[int | None, typer.Option(help="web app port (default: web.port)")] = None) -> None:
     """Run the background service: scheduled crawls, health, alerts, and the web app."""
     from scheduler.service import serve as run_service
 

@@ -226,14 +226,55 @@ class ServiceConfig(_Strict):
     delivery_backoff: timedelta = timedelta(seconds=30)
     tick: timedelta = timedelta(seconds=5)
     crawl_settings: dict[str, str] = Field(default_factory=dict)  # Scrapy -s NAME=VALUE for every crawl
-    web_host: str = "127.0.0.1"
-    web_port: int = Field(8080, ge=0, le=65535)
+    web_host: str | None = None  # default: web.host
+    web_port: int | None = Field(None, ge=0, le=65535)  # default: web.port
 
     @field_validator("crawl_time_limit", "stop_grace", "misfire_grace", "max_backoff", "delivery_backoff", "tick",
                      mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+
+class WebConfig(_Strict):
+    """`regwatch web`: where the triage app listens, its session key, its default language."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    # Signs session cookies; when unset the app generates one once and keeps it under regwatch-data/.
+    secret_key: str | None = None
+    language: Literal["zh", "en"] = "zh"
+
+
+class BulletinSection(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title_zh: str
+    title_en: str
+
+
+def _default_sections() -> list[BulletinSection]:
+    return [BulletinSection(id="law", title_zh="法律与监管动态", title_en="Laws and regulation"),
+            BulletinSection(id="industry", title_zh="行业动态", title_en="Industry news")]
+
+
+class BulletinConfig(_Strict):
+    """The monthly bulletin `regwatch export` drafts: its title and sections, in order."""
+
+    title_zh: str = "人工智能法律监管月报"
+    title_en: str = "AI Regulation Monthly"
+    sections: list[BulletinSection] = Field(default_factory=_default_sections, min_length=1)
+
+    @field_validator("sections")
+    @classmethod
+    def _unique_sections(cls, value: list[BulletinSection]) -> list[BulletinSection]:
+        ids = [section.id for section in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"section ids must be unique: {ids}")
+        return value
+
+    @property
+    def section_ids(self) -> tuple[str, ...]:
+        return tuple(section.id for section in self.sections)
 
 
 class Config(_Strict):
@@ -243,6 +284,8 @@ class Config(_Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     alerts: list[AlertRule] = Field(default_factory=list)
     service: ServiceConfig = Field(default_factory=ServiceConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    bulletin: BulletinConfig = Field(default_factory=BulletinConfig)
     path: Path | None = None
 
     @model_validator(mode="after")
@@ -255,6 +298,15 @@ class Config(_Strict):
         rule_ids = [rule.id for rule in self.alerts]
         if len(rule_ids) != len(set(rule_ids)):
             raise ValueError(f"alert rule ids must be unique: {rule_ids}")
+        return self
+
+    @model_validator(mode="after")
+    def _service_web_defaults(self) -> Config:
+        """`regwatch serve` runs the web app where `regwatch web` would, unless told otherwise."""
+        if self.service.web_host is None:
+            self.service.web_host = self.web.host
+        if self.service.web_port is None:
+            self.service.web_port = self.web.port
         return self
 
     def alert_rule(self, rule_id: str) -> AlertRule:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
 from crawler.items import UNIQUE_IDENTIFIERS, CandidateItem, Relevance
+from crawler.storage import search
 from crawler.storage.links import link_stored, link_summary, linked_documents, relink_unchanged
 from crawler.storage.models import (
     Document,
@@ -155,6 +156,9 @@ def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateIte
     new_ids = _insert_new(session, source_id, fresh, run_id, now) if fresh else []
     if changed:
         _apply_updates(session, changed, run_id, now)
+    search.index_documents(session, [(doc_id, item.title, item.summary, item.text)
+                                     for doc_id, (item, _) in zip(new_ids, fresh, strict=True)], replace=False)
+    search.index_documents(session, [(doc_id, item.title, item.summary, item.text) for doc_id, _, item, _ in changed])
     link_stored(session, source_id, [(doc_id, item) for doc_id, (item, _) in zip(new_ids, fresh, strict=True)],
                 [(doc_id, item) for doc_id, _, item, _ in changed])
     relink_unchanged(session, source_id, unchanged)

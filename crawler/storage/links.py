@@ -158,7 +158,8 @@ def _earliest(session: Session, ids: set[int]) -> int:
 def _hand_on_triage(session: Session, demoted: int, primary: int) -> None:
     old, new = session.get(TriageState, demoted), session.get(TriageState, primary)
     if old is not None and new is not None and new.status == "new" and old.status != "new":
-        for field in ("status", "bulletin_month", "section", "assignee", "note", "reason", "snooze_until"):
+        for field in ("status", "bulletin_month", "section", "assignee", "note", "reason", "snooze_until",
+                      "editorial_title", "editorial_summary"):
             setattr(new, field, getattr(old, field))
         session.flush()
 

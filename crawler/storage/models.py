@@ -20,7 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, synonym
 
 
 class UTCDateTime(TypeDecorator):
@@ -209,6 +209,10 @@ class TriageState(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     snooze_until: Mapped[date | None]
     changed_at: Mapped[datetime]
+    # The bulletin's own Chinese title and 摘要, written by an editor (migration 0002_web).
+    editorial_title: Mapped[str | None] = mapped_column(Text)
+    editorial_summary: Mapped[str | None] = mapped_column(Text)
+    snoozed_until = synonym("snooze_until")
 
 
 class TriageEvent(Base):
