@@ -1,0 +1,189 @@
+"""The web app over HTTP (FastAPI TestClient): login, sessions, CSRF, roles, inert crawled text,
+the sandboxed archive, decisions and the bulletin downloads."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import date, timedelta
+
+import docx
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from crawler.storage import db, triage
+from crawler.storage.models import DocumentVersion, TriageState
+from tests.web import sample
+from tests.web.conftest import csrf_of, login
+
+
+def _state(config, document_id: int) -> TriageState:
+    with db.open_session(config.database_url) as session:
+        return session.get(TriageState, document_id)
+
+
+def test_pages_redirect_to_login_without_a_session(app):
+    with TestClient(app) as client:
+        for path in ("/queue", "/items/1", "/export", "/sources", "/add"):
+            response = client.get(path, follow_redirects=False)
+            assert response.status_code == 303 and response.headers["location"].startswith("/login"), path
+
+
+def test_wrong_password_is_refused(app):
+    with TestClient(app) as client:
+        token = csrf_of(client.get("/login").text)
+        response = client.post("/login", data={"name": "editor", "password": "wrong", "csrf_token": token})
+        assert response.status_code == 401
+        assert client.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_session_cookie_is_signed_httponly_and_samesite_lax(app):
+    with TestClient(app) as client:
+        token = csrf_of(client.get("/login").text)
+        response = client.post("/login", data={"name": "editor", "password": sample.PASSWORD, "csrf_token": token},
+                               follow_redirects=False)
+        cookie = response.headers["set-cookie"].lower()
+        assert "regwatch_session=" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+        forged = TestClient(app)
+        forged.cookies.set("regwatch_session", "eyJ1c2VyIjogImVkaXRvciJ9.forged.signature")
+        assert forged.get("/queue", follow_redirects=False).status_code == 303
+
+
+def test_login_post_without_csrf_token_is_rejected(app):
+    with TestClient(app) as client:
+        client.get("/login")
+        response = client.post("/login", data={"name": "editor", "password": sample.PASSWORD})
+        assert response.status_code == 403
+
+
+def test_decision_without_or_with_a_wrong_csrf_token_is_rejected(editor, web_config, ids):
+    item = ids["cac"]
+    for token in (None, "not-the-token"):
+        data = {"ids": item, "action": "reject", "reason": "off topic"}
+        if token:
+            data["csrf_token"] = token
+        assert editor.post("/decide", data=data).status_code == 403
+        assert editor.post("/decide", data={"ids": item, "action": "reject"},
+                           headers={"X-CSRF-Token": token or ""}).status_code == 403
+    assert _state(web_config, item).status == "new"
+
+
+def test_viewer_gets_403_on_every_change(viewer, web_config, ids):
+    item = ids["cac"]
+    token = viewer.csrf
+    changes = [
+        ("/decide", {"ids": item, "action": "accept", "month": "2025-01", "section": "law"}),
+        ("/decide", {"ids": item, "action": "reject", "reason": "x"}),
+        (f"/items/{item}/note", {"text": "a note"}),
+        (f"/items/{item}/editorial", {"title": "标题", "summary": "摘要"}),
+        ("/add", {"url": "https://example.org/page"}),
+    ]
+    for path, data in changes:
+        assert viewer.post(path, data={**data, "csrf_token": token}).status_code == 403, path
+    assert viewer.get("/add").status_code == 403
+    assert _state(web_config, item).status == "new"
+    page = viewer.get("/queue").text
+    assert 'id="decide"' not in page and 'data-act="accept"' not in page
+
+
+def test_editor_accepts_in_place_and_the_decision_is_an_event(editor, web_config, ids):
+    item = ids["federal-register"]
+    response = editor.post("/decide", data={"ids": item, "action": "accept", "month": "2025-01", "section": "law"},
+                           headers={"X-CSRF-Token": editor.csrf, "Accept": "application/json"})
+    assert response.status_code == 200 and response.json() == {"ok": True, "ids": [item], "status": "accepted",
+                                                               "action": "accept"}
+    state = _state(web_config, item)
+    assert (state.status, state.bulletin_month, state.section) == ("accepted", "2025-01", "law")
+    with db.open_session(web_config.database_url) as session:
+        events = triage.history(session, item)
+    assert any(e.action == "accept" and e.actor == "editor" for e in events)
+    assert "editor" in editor.get(f"/items/{item}").text
+
+
+def test_invalid_section_is_a_clear_400_not_a_crash(editor, ids):
+    response = editor.post("/decide", data={"ids": ids["cac"], "action": "accept", "month": "2025-01",
+                                            "section": "nonsense", "csrf_token": editor.csrf})
+    assert response.status_code == 400
+
+
+def test_hostile_title_summary_and_link_are_shown_as_text(editor, ids):
+    queue = editor.get("/queue").text
+    item = editor.get(f"/items/{ids['whitehouse']}").text
+    for page in (queue, item):
+        assert "<script>document.body" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;document.body.dataset.pwned=" in page
+        assert 'href="javascript:' not in page.lower()
+    assert "&lt;b&gt;Hostile&lt;/b&gt; Authority" in item
+    assert "javascript:document.body.dataset.pwned=&#39;link&#39;</code>" in item
+    assert "&amp;amp;" in item  # an entity in a title stays the literal text it was
+
+
+def test_pages_forbid_inline_scripts(editor):
+    policy = editor.get("/queue").headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_archived_copy_is_served_sandboxed(editor, ids):
+    response = editor.get(f"/items/{ids['whitehouse']}/archive/1")
+    assert response.status_code == 200 and b"Archived copy" in response.content
+    policy = response.headers["content-security-policy"]
+    assert policy.startswith("sandbox;") and "default-src 'none'" in policy
+    assert 'sandbox=""' in editor.get(f"/items/{ids['whitehouse']}").text
+
+
+def test_archive_endpoint_cannot_read_outside_the_archive_dir(editor, web_config, ids):
+    item = ids["cac"]
+    outside = web_config.base_dir / "secret.txt"
+    outside.write_text("not evidence")
+    link = web_config.archive_dir / "link.warc.gz"
+    os.symlink(outside, link)
+    for escape in ("../secret.txt", str(outside), "../../../../etc/passwd", "link.warc.gz"):
+        with db.open_session(web_config.database_url) as session:
+            session.execute(update(DocumentVersion).where(DocumentVersion.document_id == item)
+                            .values(warc_file=escape, warc_offset=0))
+            session.commit()
+        response = editor.get(f"/items/{item}/archive/1")
+        assert response.status_code == 404, escape
+        assert b"not evidence" not in response.content and b"root:" not in response.content
+    assert editor.get(f"/items/{item}/archive/99").status_code == 404
+
+
+def test_item_page_shows_versions_diff_and_identifiers(editor, ids):
+    page = editor.get(f"/items/{ids['cac']}").text
+    assert "国信办通字〔2025〕2号" in page and "版本 2" in page
+    assert '<span class="add">+ ' in page and "维护社会公共利益" in page
+
+
+def test_language_is_remembered_per_user(app, editor):
+    assert "待审队列" in editor.get("/queue").text
+    editor.post("/language", data={"lang": "en", "csrf_token": editor.csrf, "next": "/queue"})
+    assert "Queue" in editor.get("/queue").text
+    with TestClient(app) as again:
+        login(again, "editor")
+        assert "Full-text search" in again.get("/queue").text
+    with TestClient(app) as other:
+        login(other, "viewer")
+        assert "全文搜索" in other.get("/queue").text
+
+
+def test_redirect_after_post_stays_on_this_site(editor, ids):
+    until = (date.today() + timedelta(days=7)).isoformat()
+    response = editor.post("/decide", data={"ids": ids["miit"], "action": "snooze", "until": until,
+                                            "next": "//evil.example/", "csrf_token": editor.csrf},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/queue"
+
+
+def test_month_export_downloads_markdown_and_docx(editor, ids):
+    for source, section in (("cac", "law"), ("deepseek-news", "industry"), ("federal-register", "law")):
+        editor.post("/decide", data={"ids": ids[source], "action": "accept", "month": "2025-01", "section": section,
+                                     "csrf_token": editor.csrf})
+    markdown = editor.get("/export/2025-01.md")
+    assert markdown.status_code == 200 and "attachment" in markdown.headers["content-disposition"]
+    text = markdown.content.decode("utf-8")
+    assert "导读" in text and "人工智能生成合成内容标识办法" in text and "2025 年 1 月 14 日" in text
+    assert text.index("Removing Barriers") < text.index("人工智能生成合成内容标识办法")  # by date in the section
+    document = docx.Document(io.BytesIO(editor.get("/export/2025-01.docx").content))
+    paragraphs = "\n".join(p.text for p in document.paragraphs)
+    assert "DeepSeek-R1" in paragraphs and "发布日期" in paragraphs
+    assert editor.get("/export/2025-13.md").status_code == 400

@@ -1,0 +1,50 @@
+"""Request dependencies: a database session, the logged-in user, the editor role, CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from crawler.storage import users
+from web.security import check_csrf
+
+
+class LoginRequired(Exception):
+    """No logged-in user: pages redirect to the login form, in-place actions get 401."""
+
+
+class Forbidden(Exception):
+    """A viewer asked to change something."""
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def current_user(request: Request, session: Annotated[Session, Depends(db_session)]) -> Any:
+    name = request.session.get("user")
+    user = users.get_user(session, name) if name else None
+    if user is None:
+        request.session.pop("user", None)
+        raise LoginRequired()
+    request.state.user = user
+    return user
+
+
+def editor(user: Annotated[Any, Depends(current_user)]) -> Any:
+    if user.role != "editor":
+        raise Forbidden()
+    return user
+
+
+# Every state-changing route depends on these: a valid CSRF token first, then the editor role.
+CHANGE = [Depends(check_csrf), Depends(editor)]
+
+
+DbSession = Annotated[Session, Depends(db_session)]
+CurrentUser = Annotated[Any, Depends(current_user)]
+Editor = Annotated[Any, Depends(editor)]

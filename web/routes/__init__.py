@@ -1,0 +1,1 @@
+"""One module per page family; each holds an APIRouter named `router`."""
