@@ -222,9 +222,8 @@ def web(ctx: typer.Context,
     from web.app import create_app
 
     config = _config(ctx)
-    settings = getattr(config, "web", None)
-    host = host or getattr(settings, "host", None) or "127.0.0.1"
-    port = port if port is not None else getattr(settings, "port", None) or 8000
+    host = host or config.web.host
+    port = config.web.port if port is None else port
     views.console.print(f"Regwatch web app on http://{host}:{port}/ (Ctrl+C stops it)")
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,13 +27,7 @@ PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
 
 
 def _secret_key(config: Config) -> str:
-    web = getattr(config, "web", None)
-    key = getattr(web, "secret_key", None)
-    return key or secret_key_file(config.resolve(Path("regwatch-data")))
-
-
-def _sections(config: Config) -> list[Any]:
-    return list(config.bulletin.sections)
+    return config.web.secret_key or secret_key_file(config.resolve(Path("regwatch-data")))
 
 
 def create_app(config: Config) -> FastAPI:
@@ -44,8 +37,8 @@ def create_app(config: Config) -> FastAPI:
     app.state.config = config
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.templates = build_environment()
-    app.state.default_language = getattr(getattr(config, "web", None), "language", None) or "zh"
-    app.state.sections = _sections(config)
+    app.state.default_language = config.web.language
+    app.state.sections = list(config.bulletin.sections)
     app.state.section_titles = {s.id: {"zh": s.title_zh, "en": s.title_en} for s in app.state.sections}
 
     @app.middleware("http")

@@ -139,6 +139,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     "enabled": {"zh": "启用", "en": "Enabled"},
     "disabled": {"zh": "已停用", "en": "disabled"},
     "new_items": {"zh": "新", "en": "new"},
+    # history events, by action
+    "ev_accept": {"zh": "采用", "en": "accepted"},
+    "ev_reject": {"zh": "排除", "en": "rejected"},
+    "ev_snooze": {"zh": "暂缓", "en": "snoozed"},
+    "ev_assign": {"zh": "指派", "en": "assigned"},
+    "ev_reopen": {"zh": "重新打开", "en": "reopened"},
+    "ev_note": {"zh": "备注", "en": "note"},
+    "ev_editorial": {"zh": "编辑稿", "en": "editorial text"},
+    "ev_updated": {"zh": "来源更新了文件", "en": "the source changed the document"},
     # errors
     "forbidden": {"zh": "没有权限执行此操作。", "en": "You are not allowed to do that."},
     "csrf_failed": {"zh": "表单已过期，请刷新页面后重试。", "en": "The form expired: reload the page and try again."},

@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+LATIN_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .'-]*$")
 
 
 class CsrfError(Exception):
@@ -50,13 +51,24 @@ def safe_href(url: str | None) -> str | None:
     return stripped if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+def _term_pattern(term: str) -> str:
+    """Latin words match whole words only ("AI" not inside "explain"); an all-capitals
+    abbreviation matches in capitals only, as the relevance scorer counts it; CJK anywhere."""
+    escaped = re.escape(term)
+    if not LATIN_WORD.match(term):
+        return f"(?i:{escaped})"
+    if term.isupper() and len(term) <= 4:
+        return rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])"
+    return rf"(?i:(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9]))"
+
+
 def highlight(text: str | None, terms: list[str] | tuple[str, ...]) -> Markup:
     """`text` escaped, with each occurrence of a term wrapped in <mark> (case-insensitive)."""
     text = text or ""
     wanted = sorted({t for t in terms if t and t.strip()}, key=len, reverse=True)
     if not wanted:
         return escape(text)
-    pattern = re.compile("|".join(re.escape(t) for t in wanted), re.IGNORECASE)
+    pattern = re.compile("|".join(_term_pattern(t) for t in wanted))
     pieces, last = [], 0
     for match in pattern.finditer(text):
         pieces.append(escape(text[last:match.start()]))

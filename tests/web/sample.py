@@ -78,7 +78,7 @@ SAMPLES = [
     Sample("deepseek-news", "https://api-docs.deepseek.com/news/news250120",
            "DeepSeek-R1 发布，性能对标 OpenAI o1 正式版", date(2025, 1, 20), "DeepSeek 深度求索", "CN",
            "industry", "news", "DeepSeek-R1 在后训练阶段大规模使用了强化学习技术，在数学、代码、自然语言推理等任务上，"
-           "性能比肩 OpenAI o1 正式版；模型权重以 MIT 协议开源。", "zh"),
+           "性能比肩 OpenAI o1 正式版；这一推理大模型的权重以 MIT 协议开源。", "zh"),
     Sample("anthropic-news", "https://www.anthropic.com/news/anthropic-economic-index",
            "Introducing the Anthropic Economic Index", date(2025, 1, 10), "Anthropic", "US", "industry", "news",
            "A new initiative to understand AI's effects on labor markets and the economy over time, starting with "

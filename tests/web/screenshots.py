@@ -42,8 +42,8 @@ def main(out: Path = DOCS) -> None:
             ids = sample.build(session, config)
         _decide(config, ids)
         with serving(create_app(config)) as base, sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            page = browser.new_page(base_url=base, viewport={"width": 1400, "height": 900}, device_scale_factor=1)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--lang=zh-CN"])
+            page = browser.new_page(base_url=base, viewport={"width": 1400, "height": 900}, locale="zh-CN")
             page.goto("/login")
             page.fill("input[name=name]", "editor")
             page.fill("input[name=password]", sample.PASSWORD)
@@ -53,6 +53,7 @@ def main(out: Path = DOCS) -> None:
             page.keyboard.press("j")
             page.locator(f"tr[data-id='{ids['tc260']}'] input[name=ids]").check()
             page.locator(f"tr[data-id='{ids['miit']}'] input[name=ids]").check()
+            page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(out / "screenshot-queue.png"))
             page.goto(f"/items/{ids['cac']}")
             page.wait_for_load_state("networkidle")

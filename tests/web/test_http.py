@@ -151,7 +151,7 @@ def test_archive_endpoint_cannot_read_outside_the_archive_dir(editor, web_config
 def test_item_page_shows_versions_diff_and_identifiers(editor, ids):
     page = editor.get(f"/items/{ids['cac']}").text
     assert "国信办通字〔2025〕2号" in page and "版本 2" in page
-    assert '<span class="add">+ ' in page and "维护社会公共利益" in page
+    assert '<span class="add">+ ' in page and "<b>维护社会公共利益，</b>" in page
 
 
 def test_language_is_remembered_per_user(app, editor):
