@@ -182,7 +182,8 @@ def test_month_export_downloads_markdown_and_docx(editor, ids):
     assert markdown.status_code == 200 and "attachment" in markdown.headers["content-disposition"]
     text = markdown.content.decode("utf-8")
     assert "导读" in text and "人工智能生成合成内容标识办法" in text and "2025 年 1 月 14 日" in text
-    assert text.index("Removing Barriers") < text.index("人工智能生成合成内容标识办法")  # by date in the section
+    law = text[text.index("法律与监管动态"):text.index("行业动态")]
+    assert law.index("人工智能生成合成内容标识办法") < law.index("Removing Barriers")  # Jan 14, then Jan 23
     document = docx.Document(io.BytesIO(editor.get("/export/2025-01.docx").content))
     paragraphs = "\n".join(p.text for p in document.paragraphs)
     assert "DeepSeek-R1" in paragraphs and "发布日期" in paragraphs

@@ -24,6 +24,10 @@ def _month(value: str | None) -> str:
     return value
 
 
+def _title(request: Request) -> str:
+    return request.app.state.config.bulletin.title_zh
+
+
 @router.get("/export")
 def export_page(request: Request, session: DbSession, user: CurrentUser, month: str | None = None) -> Response:
     from crawler import bulletin
@@ -44,8 +48,9 @@ def export_file(request: Request, month: str, fmt: str, session: DbSession, user
     name = f"regwatch-bulletin-{month}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "md":
-        text = bulletin.render_markdown(entries, month, sections)
+        text = bulletin.render_markdown(entries, month, sections, title=_title(request))
         return Response(text.encode("utf-8"), media_type="text/markdown; charset=utf-8", headers=disposition)
     if fmt == "docx":
-        return Response(bulletin.render_docx(entries, month, sections), media_type=DOCX, headers=disposition)
+        document = bulletin.render_docx(entries, month, sections, title=_title(request))
+        return Response(document, media_type=DOCX, headers=disposition)
     raise HTTPException(404)
