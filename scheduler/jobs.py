@@ -115,9 +115,17 @@ def trigger_for(source: SourceConfig, now: datetime) -> BaseTrigger:
 def describe(source: SourceConfig, now: datetime) -> str:
     """The job's name; it doubles as the signature that tells whether the schedule changed."""
     schedule = source.schedule
-    when = (f"every {int(schedule.interval.total_seconds())}s" if schedule.interval is not None
+    when = (f"every {_duration(schedule.interval)}" if schedule.interval is not None
             else f"cron '{schedule.cron}' {source.timezone}")
     return f"crawl {source.id} {when} jitter {jitter_s(source, now)}s"
+
+
+def _duration(interval: timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def period(source: SourceConfig, now: datetime) -> timedelta:

@@ -33,7 +33,9 @@ def channel_label(url: str) -> str:
     if not url:
         return "(empty URL)"
     plugin = apprise.Apprise.instantiate(url)
-    return plugin.url(privacy=True) if plugin else url.split("://", 1)[0] + "://(invalid)"
+    if plugin is None:
+        return url.split("://", 1)[0] + "://(invalid)"
+    return plugin.url(privacy=True).split("?", 1)[0]  # the query holds apprise's defaults, not the channel
 
 
 def send(url: str, title: str, body: str) -> str | None:
