@@ -188,3 +188,53 @@ def test_month_export_downloads_markdown_and_docx(editor, ids):
     paragraphs = "\n".join(p.text for p in document.paragraphs)
     assert "DeepSeek-R1" in paragraphs and "发布日期" in paragraphs
     assert editor.get("/export/2025-13.md").status_code == 400
+
+
+def test_the_service_serves_the_app_beside_the_scheduler(web_config):
+    import socket
+    import urllib.request
+
+    from scheduler.web import WebServer, web_available
+
+    assert web_available()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = WebServer(web_config, "127.0.0.1", port)
+    server.start()
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    assert response.status == 200 and "登录" in response.read().decode("utf-8")
+                    break
+            except OSError:
+                import time
+
+                time.sleep(0.05)
+        else:
+            raise AssertionError("the web app did not answer")
+    finally:
+        server.stop()
+
+
+def test_queue_search_decisions_and_export_on_both_databases(tmp_path, database_url):
+    from crawler.config import load_config
+    from web.app import create_app
+
+    config = load_config(sample.sample_config(tmp_path))
+    config.storage.url = database_url
+    with db.open_session(config.database_url) as session:
+        ids = sample.build(session, config)
+    with TestClient(create_app(config)) as client:
+        client.csrf = login(client, "editor")
+        found = client.get("/queue", params={"q": "标识", "status": "all"}).text
+        assert f'data-id="{ids["cac"]}"' in found and f'data-id="{ids["deepseek-news"]}"' not in found
+        response = client.post("/decide", data={"ids": [ids["cac"], ids["miit"]], "action": "accept",
+                                                "month": "2025-01", "section": "law", "csrf_token": client.csrf})
+        assert response.status_code == 200
+        accepted = client.get("/queue", params={"status": "accepted"}).text
+        assert f'data-id="{ids["miit"]}"' in accepted
+        assert 'data-status-tab="accepted">已采用 <span class="count">2<' in accepted
+        markdown = client.get("/export/2025-01.md").content.decode("utf-8")
+        assert "工业和信息化部关于印发《人工智能产业标准化体系建设指南》的通知" in markdown
