@@ -238,3 +238,17 @@ def test_queue_search_decisions_and_export_on_both_databases(tmp_path, database_
         assert 'data-status-tab="accepted">已采用 <span class="count">2<' in accepted
         markdown = client.get("/export/2025-01.md").content.decode("utf-8")
         assert "工业和信息化部关于印发《人工智能产业标准化体系建设指南》的通知" in markdown
+
+
+def test_sources_page_shows_health_runs_and_errors(editor, web_config):
+    from crawler.storage import runs
+
+    with db.open_session(web_config.database_url) as session:
+        run_id = runs.start_run(session, "cac")
+        runs.record_error(session, run_id, "blocked", "page is a captcha challenge <script>x</script>",
+                          "https://www.cac.gov.cn/list.htm")
+        runs.finish_run(session, run_id, "blocked", {"requests": 1})
+    page = editor.get("/sources").text
+    assert "blocked: page is a captcha challenge &lt;script&gt;x&lt;/script&gt;" in page
+    assert "https://www.cac.gov.cn/list.htm" in page and "federal-register" in page
+    assert 'class="badge health' in page
