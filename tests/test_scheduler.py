@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ from scheduler.service import Service
 from tests.conftest import regwatch, write_config
 from tests.feeds import rss
 from tests.loopback import Reply
-from tests.test_alerts import WebhookReceiver, webhook  # noqa: F401 (fixture)
+from tests.test_alerts import WebhookReceiver, free_port, webhook  # noqa: F401 (fixture)
 
 FEED_TYPE = "application/rss+xml"
 
@@ -89,15 +90,15 @@ def set_next_run(config: Path, source_id: str, moment: datetime) -> None:
 
 
 class Served:
-    """`regwatch serve --no-web` in a child process, as systemd would run it."""
+    """`regwatch serve` in a child process, as systemd would run it (`--no-web` unless asked)."""
 
-    def __init__(self, config: Path, env: dict | None = None) -> None:
+    def __init__(self, config: Path, env: dict | None = None, options: tuple[str, ...] = ("--no-web",)) -> None:
         environment = {**os.environ, **(env or {})}
         environment.pop("REGWATCH_DATABASE_URL", None)
         self.log = config.parent / "serve.log"
         with self.log.open("a") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "serve",
-                                             "--no-web"], stdout=log, stderr=subprocess.STDOUT, cwd=config.parent,
+                                             *options], stdout=log, stderr=subprocess.STDOUT, cwd=config.parent,
                                             env=environment)
 
     def stop(self, timeout: float = 30) -> int:
@@ -112,8 +113,8 @@ class Served:
 def served():
     started: list[Served] = []
 
-    def start(config: Path, env: dict | None = None) -> Served:
-        started.append(Served(config, env))
+    def start(config: Path, env: dict | None = None, options: tuple[str, ...] = ("--no-web",)) -> Served:
+        started.append(Served(config, env, options))
         return started[-1]
 
     yield start
@@ -354,3 +355,47 @@ def test_failing_source_backs_off_is_reported_broken_and_recovers_by_itself(site
     assert "2 failed runs in a row; last error fetch_failed" in webhook.posts[0]["message"]
     statuses = [status for status, _ in finished_runs(config, "agency")]
     assert statuses[:2] == ["failed", "failed"] and statuses[-1] == "ok"
+
+
+STAND_IN_WEB_APP = """
+async def _app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": SOURCES.encode()})
+
+
+def create_app(config):
+    global SOURCES
+    SOURCES = "sources: " + ", ".join(source.id for source in config.sources)
+    return _app
+"""
+
+
+def test_one_command_starts_the_web_app_beside_the_scheduler_and_stops_both(site, tmp_path, served):
+    stand_in = tmp_path / "stand-in" / "web"  # any web.app.create_app(config); the real one is the web package
+    stand_in.mkdir(parents=True)
+    (stand_in / "__init__.py").write_text("")
+    (stand_in / "app.py").write_text(STAND_IN_WEB_APP)
+    config = write_config(tmp_path, [feed_source(site, "agency")], service={"tick": "1s"})
+    mark_crawled(config, "agency")
+    port = free_port()
+    service = served(config, env={"PYTHONPATH": str(stand_in.parent)}, options=("--port", str(port)))
+
+    def page() -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            return None
+
+    assert wait_for(page, what="the web app") == "sources: agency"
+    assert "crawl:agency" in next_run_times(config)  # and the scheduler runs in the same process
+    assert service.stop() == 0
+    assert page() is None
