@@ -25,7 +25,7 @@ from crawler.storage.scheduler_models import MissedRun
 from scheduler import health, jobs, state
 from scheduler.alerts import queue
 from scheduler.child import CrawlChildren, failure_message, last_run_id, record_child_failure
-from scheduler.web import WebServer, web_available
+from scheduler.web import WebAppNotListening, WebServer, web_available
 
 log = logging.getLogger(__name__)
 HEALTH_EVERY_TICKS = 12  # quiet sources are re-checked about once a minute
@@ -78,13 +78,13 @@ class Service:
             runs.sync_sources(session, self.config.sources)
             for source in self.config.sources:  # crawls the last service left running
                 runs.close_abandoned_runs(session, source.id)
+        if self.web is not None:  # first: a busy port stops the service before any crawl starts
+            self.web.start()
         jobs.set_crawl_handler(self.crawl)
         # Paused while the jobs are synced, so nothing fires from a half-updated store.
         self.scheduler.start(paused=True)
         self._sync()
         self.scheduler.resume()
-        if self.web is not None:
-            self.web.start()
         self.tick(check_health=True)
         log.info("regwatch service started: %d jobs", len(self.scheduler.get_jobs()))
 
@@ -216,4 +216,8 @@ def serve(config_path: Path, web: bool = True, host: str | None = None, port: in
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("apprise").setLevel(logging.WARNING)  # the queue logs each send and failure itself
-    Service(config_path, web=web, host=host, port=port).run()
+    try:
+        Service(config_path, web=web, host=host, port=port).run()
+    except WebAppNotListening as error:
+        log.error("regwatch service not started: %s", error)
+        raise SystemExit(1) from error

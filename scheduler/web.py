@@ -6,11 +6,17 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+import time
 from typing import Any
 
 from crawler.config import Config
 
 log = logging.getLogger(__name__)
+STARTUP_TIMEOUT_S = 30.0
+
+
+class WebAppNotListening(RuntimeError):
+    pass
 
 
 def web_available() -> bool:
@@ -42,7 +48,21 @@ class WebServer:
             target = self._server.run
         self._thread = threading.Thread(target=target, name="regwatch-web", daemon=True)
         self._thread.start()
+        if not self._listening(STARTUP_TIMEOUT_S):
+            self.stop()
+            raise WebAppNotListening(f"the web app could not listen on {self.host}:{self.port} (port in use?)")
         log.info("web app on http://%s:%s/", self.host, self.port)
+
+    def _listening(self, timeout_s: float) -> bool:
+        """uvicorn reports a busy port only in its log and ends its thread: wait to know."""
+        if not hasattr(self._server, "started"):
+            return True  # werkzeug bound the socket in make_server already
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self._thread.is_alive():
+            if self._server.started:
+                return True
+            time.sleep(0.05)
+        return bool(self._server.started)
 
     def stop(self) -> None:
         if self._server is None:
