@@ -155,6 +155,38 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_request": {"zh": "请求有误：", "en": "Bad request:"},
 }
 
+# Vocabulary of items (crawler.items): shown in the reader's language, stored as codes.
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "law_regulation": {"zh": "法律法规", "en": "law & regulation"},
+    "standard": {"zh": "标准", "en": "standard"},
+    "court": {"zh": "司法", "en": "court"},
+    "guidance": {"zh": "指南", "en": "guidance"},
+    "industry": {"zh": "行业", "en": "industry"},
+    "law": {"zh": "法律", "en": "law"},
+    "bill": {"zh": "法案", "en": "bill"},
+    "executive_order": {"zh": "行政令", "en": "executive order"},
+    "presidential_memorandum": {"zh": "总统备忘录", "en": "presidential memorandum"},
+    "proclamation": {"zh": "公告（总统）", "en": "proclamation"},
+    "rule": {"zh": "规章", "en": "rule"},
+    "proposed_rule": {"zh": "拟议规章", "en": "proposed rule"},
+    "notice": {"zh": "通知公告", "en": "notice"},
+    "draft_standard": {"zh": "标准征求意见稿", "en": "draft standard"},
+    "report": {"zh": "报告", "en": "report"},
+    "judgment": {"zh": "判决", "en": "judgment"},
+    "court_filing": {"zh": "诉讼文书", "en": "court filing"},
+    "press_release": {"zh": "新闻稿", "en": "press release"},
+    "news": {"zh": "新闻", "en": "news"},
+    "other": {"zh": "其他", "en": "other"},
+}
+
+
+def value_label(code: str | None, lang: str) -> str:
+    """A category or document type in words; an unknown code is shown as it is."""
+    if not code:
+        return "—"
+    entry = VALUE_LABELS.get(code)
+    return entry.get(lang, code) if entry else code
+
 
 def translate(key: str, lang: str, **values: object) -> str:
     entry = MESSAGES.get(key)

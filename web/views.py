@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from web.i18n import MESSAGES, pick_language, translate
+from web.i18n import MESSAGES, pick_language, translate, value_label
 from web.security import csrf_token, highlight, safe_href
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,6 +55,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     def t(key: str, **values: object) -> str:
         return translate(key, lang, **values)
 
+    def label(code: str | None) -> str:
+        return value_label(code, lang)
+
     def event_name(action: str) -> str:
         return translate(f"ev_{action}", lang) if f"ev_{action}" in MESSAGES else action
 
@@ -69,7 +72,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     page = request.app.state.templates.get_template(template).render(
         request=request, lang=lang, t=t, user=user, csrf_token=csrf_token(request),
         is_editor=user is not None and user.role == "editor", sections=request.app.state.sections,
-        section_title=section_title, event_name=event_name, query_with=query_with, path=request.url.path, **context)
+        section_title=section_title, event_name=event_name, label=label, query_with=query_with,
+        path=request.url.path, **context)
     return HTMLResponse(page, status_code=status_code)
 
 
