@@ -15,6 +15,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.config import SourceConfig, load_config
@@ -70,7 +71,10 @@ class Service:
         count = 0
         while not self.stopping.wait(tick):
             count += 1
-            self.tick(check_health=count % HEALTH_EVERY_TICKS == 0)
+            try:
+                self.tick(check_health=count % HEALTH_EVERY_TICKS == 0)
+            except SQLAlchemyError:  # the database restarting must not end the service: next tick retries
+                log.exception("service tick failed; retrying")
         self.shutdown()
 
     def start(self) -> None:
