@@ -117,6 +117,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "fetch_and_queue": {"zh": "抓取并加入队列", "en": "Fetch and queue"},
     "added": {"zh": "已加入队列：", "en": "Queued:"},
     "duplicate_of": {"zh": "已存在相同条目：", "en": "Already stored as:"},
+    "dup_url": {"zh": "（相同链接）", "en": "(same address)"},
+    "dup_identifier": {"zh": "（相同文号/编号）", "en": "(same identifier)"},
+    "dup_content": {"zh": "（内容相同）", "en": "(same content)"},
+    "dup_title": {"zh": "（同日同标题）", "en": "(same title, same day)"},
     "add_failed": {"zh": "无法添加：", "en": "Could not add:"},
     "only_http": {"zh": "只接受 http(s) 链接。", "en": "Only http(s) links can be added."},
     # export
@@ -147,6 +151,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ev_reopen": {"zh": "重新打开", "en": "reopened"},
     "ev_note": {"zh": "备注", "en": "note"},
     "ev_editorial": {"zh": "编辑稿", "en": "editorial text"},
+    "ev_add": {"zh": "按链接添加", "en": "added by URL"},
     "ev_updated": {"zh": "来源更新了文件", "en": "the source changed the document"},
     # errors
     "forbidden": {"zh": "没有权限执行此操作。", "en": "You are not allowed to do that."},

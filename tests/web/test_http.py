@@ -252,3 +252,11 @@ def test_sources_page_shows_health_runs_and_errors(editor, web_config):
     assert "blocked: page is a captcha challenge &lt;script&gt;x&lt;/script&gt;" in page
     assert "https://www.cac.gov.cn/list.htm" in page and "federal-register" in page
     assert 'class="badge health' in page
+
+
+def test_add_by_url_reports_a_page_that_cannot_be_fetched(editor, site):
+    response = editor.post("/add", data={"url": site.base + "/gone.html", "csrf_token": editor.csrf})
+    assert response.status_code == 422 and 'id="add-error"' in response.text
+    assert "404" in response.text
+    refused = editor.post("/add", data={"url": "javascript:alert(1)", "csrf_token": editor.csrf})
+    assert refused.status_code == 400 and "只接受 http(s) 链接" in refused.text
