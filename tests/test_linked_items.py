@@ -38,7 +38,8 @@ def _white_house_order(**fields) -> CandidateItem:
 def _inspection_filing(**fields) -> CandidateItem:
     return _item(**{"source": "federal-register-inspection", "content_hash": "pi1", "published": date(2025, 1, 28),
                     "url": "https://www.federalregister.gov/public-inspection/2025-02172/removing-barriers",
-                    "title": "Artificial Intelligence: Removing Barriers to American Leadership (EO 14179)",
+                    "title": "Artificial Intelligence: Removing Barriers to American Leadership in "
+                             "Artificial Intelligence (EO 14179)",
                     **fields})
 
 
@@ -79,7 +80,9 @@ def test_white_house_order_and_its_printing_are_one_item_by_title(session):
 
 def test_two_sightings_joined_by_the_printing_merge_into_the_first(session):
     _store(session, _white_house_order())   # no number: linked by title
-    _store(session, _inspection_filing())   # number, but the desk's own title: no link yet
+    # A number, but a title of the desk's own wording: no link yet.
+    _store(session, _inspection_filing(title="Artificial Intelligence; Removing Barriers to American Leadership "
+                                             "(EO 14179)"))
     assert len(_queue(session)) == 2
     _store(session, _item())                # has both: one item
     [entry] = _queue(session)
@@ -150,3 +153,11 @@ def test_sightings_stored_at_the_same_moment_are_linked_when_seen_again(session)
     assert counts.unchanged == 1
     [entry] = _queue(session)
     assert entry["source"] == "federal-register-inspection" and len(entry["linked"]) == 1
+
+
+def test_white_house_order_and_its_inspection_filing_are_one_item_before_the_printing(session):
+    _store(session, _white_house_order())
+    _store(session, _inspection_filing())   # "Artificial Intelligence: <the order's title> (EO 14179)"
+    [entry] = _queue(session)
+    assert entry["source"] == "whitehouse"
+    assert [d["identifiers"]["executive_order_number"] for d in entry["linked"]] == ["14179"]

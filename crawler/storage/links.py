@@ -32,15 +32,26 @@ BILL_TYPES = frozenset({"bill", "law"})
 TITLE_WINDOW_DAYS = 60
 
 
+# The inspection desk files a presidential document under a subject and adds its number:
+# "Artificial Intelligence: Removing Barriers to ... (EO 14179)".
+DESK_SUBJECT = re.compile(r"^[^:;]{1,80}:\s+")
+DESK_NUMBER = re.compile(r"\s*\((?:EO|E\.O\.|Executive Order|Proclamation|Memorandum of|Notice of)\b[^)]*\)\s*$", re.I)
+
+
 def title_key(title: str) -> str:
     """Case, punctuation and curly quotes do not tell two printings of one title apart."""
     return " ".join(re.sub(r"[\W_]+", " ", title.lower().replace("’", "'").replace("'", "")).split())
 
 
+def presidential_title_key(title: str) -> str:
+    """The title as the White House and the Federal Register print it, also from the desk's form."""
+    return title_key(DESK_SUBJECT.sub("", DESK_NUMBER.sub("", title)))
+
+
 def link_keys(item: CandidateItem) -> list[str]:
     keys = [f"{scheme}:{item.identifiers[scheme]}" for scheme in SHARED_IDENTIFIERS if item.identifiers.get(scheme)]
     if item.doc_type in TITLE_LINKED_TYPES and item.title:
-        keys.append(f"title:{item.doc_type}:{title_key(item.title)}")
+        keys.append(f"title:{item.doc_type}:{presidential_title_key(item.title)}")
     if item.doc_type in BILL_TYPES:
         keys.append(f"bill_page:{canonical_url(item.identifiers.get('state_url') or item.url)}")
     return keys
