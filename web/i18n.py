@@ -142,6 +142,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "never_run": {"zh": "从未运行", "en": "never run"},
     "enabled": {"zh": "启用", "en": "Enabled"},
     "disabled": {"zh": "已停用", "en": "disabled"},
+    "health_ok": {"zh": "正常", "en": "ok"},
+    "health_broken": {"zh": "故障", "en": "broken"},
+    "health_quiet": {"zh": "久无新条目", "en": "quiet"},
+    "health_never_run": {"zh": "从未运行", "en": "never run"},
     "new_items": {"zh": "新", "en": "new"},
     # history events, by action
     "ev_accept": {"zh": "采用", "en": "accepted"},

@@ -260,3 +260,10 @@ def test_add_by_url_reports_a_page_that_cannot_be_fetched(editor, site):
     assert "404" in response.text
     refused = editor.post("/add", data={"url": "javascript:alert(1)", "csrf_token": editor.csrf})
     assert refused.status_code == 400 and "只接受 http(s) 链接" in refused.text
+
+
+def test_language_picked_on_the_login_page_sticks_to_the_user(app):
+    with TestClient(app) as client:
+        client.get("/login", params={"lang": "en"})
+        login(client, "viewer")
+        assert "Full-text search" in client.get("/queue").text

@@ -36,8 +36,12 @@ def login(request: Request, session: DbSession, name: Annotated[str, Form()], pa
     user = users.authenticate(session, name, password)
     if user is None:
         return render(request, "login.html", status_code=401, next=next, failed=True, name=name)
+    chosen = request.session.get("lang")
     request.session.clear()  # a new session on login: no fixation of a token set before it
     request.session["user"] = user.name
+    if user.language is None and chosen in LANGUAGES:  # the language picked on the login page sticks
+        users.set_language(session, user.name, chosen)
+        session.commit()
     return back_to(next)
 
 
