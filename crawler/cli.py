@@ -296,3 +296,7 @@ def alerts_test(ctx: typer.Context, rule_id: str) -> None:
     for channel, error in results.items():
         views.console.print(f"{channel}: " + ("sent" if error is None else f"[red]failed[/] {error}"), highlight=False)
     raise typer.Exit(1 if any(results.values()) else 0)
+
+
+# --- the triage web app's scriptable side: triage, export, user, add (crawler/cli_web.py) -----------
+from crawler import cli_web  # noqa: E402, F401  (registers its commands on `app`)

@@ -123,6 +123,10 @@ class Crawl:
             context.recorder = WarcRecorder(path, self.config.archive_dir)
         return context
 
+    def spider_class(self, loader: SpiderLoader, source: SourceConfig) -> type:
+        """The spider for a source (add_by_url swaps in one that fetches a single URL)."""
+        return loader.load(source.spider)
+
     def run(self) -> list[SourceOutcome]:
         # One session for every source: all of them run in the reactor's thread, and each
         # database step commits at once, so no source holds a connection for long.
@@ -135,7 +139,7 @@ class Crawl:
             context = self._context(session, source)
             self.contexts.append(context)
             try:
-                spider_class = loader.load(source.spider)
+                spider_class = self.spider_class(loader, source)
             except KeyError:
                 context.record(ConfigError(f"unknown spider {source.spider!r} (spiders: "
                                            f"{', '.join(sorted(loader.list()))})"))

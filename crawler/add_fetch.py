@@ -1,0 +1,117 @@
+"""The child process of add by URL: one fetch through the crawl pipeline (Scrapy's reactor
+starts once per process, so a web app or a service cannot run it twice in its own process).
+
+It reads a request as JSON on stdin, picks the parser (the detail parser of the configured
+source whose site the URL is on, e.g. mp.weixin.qq.com -> `wechat`; else the generic `page`
+spider), crawls the one URL as source `added` (the response archived to WARC, the item
+normalized, deduplicated and stored like any other), and prints one JSON line with the run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.settings import Settings
+from scrapy.spiderloader import SpiderLoader
+
+from crawler.add_by_url import ADDED_SOURCE, RESULT_MARK
+from crawler.config import Config, SourceConfig, load_config
+from crawler.errors import RegwatchError
+from crawler.normalize import canonical_url
+from crawler.runner import Crawl
+from spiders.base import RegwatchSpider
+
+# Hosts whose pages a spider reads though no configured URL of its source is on them
+# (the wechat source is configured with bridge feeds, its articles live on mp.weixin.qq.com).
+DETAIL_HOSTS = {"wechat": ("mp.weixin.qq.com",)}
+
+
+def _spider_loader() -> SpiderLoader:
+    settings = Settings()
+    settings.setmodule("crawler.scrapy_settings")
+    return SpiderLoader.from_settings(settings)
+
+
+def added_source(source: SourceConfig | None, url: str) -> SourceConfig:
+    """Source `added` reading with `source`'s spider and settings (its URLs kept, so the spider
+    still knows its index pages), or the generic page spider."""
+    if source is None:
+        host = urlsplit(url).hostname or url
+        return SourceConfig(id=ADDED_SOURCE, spider="page", name="Added by URL", authority=host, urls={"url": url})
+    # Keywords would filter out what an editor chose to add; the schedule is not used.
+    fields = source.model_dump(exclude={"id", "name", "schedule", "expected_cadence", "enabled", "keywords"})
+    return SourceConfig(**fields, id=ADDED_SOURCE, name=f"Added by URL ({source.id})")
+
+
+def choose_source(config: Config, url: str, loader: SpiderLoader) -> SourceConfig | None:
+    """The configured source whose detail parser reads this URL, if any."""
+    host = urlsplit(url).hostname
+    for source in config.sources:
+        hosts = {urlsplit(u).hostname for u in source.urls.values()} | set(DETAIL_HOSTS.get(source.spider, ()))
+        if host not in hosts:
+            continue
+        try:
+            spider_class = loader.load(source.spider)
+            if spider_class.parse_detail is RegwatchSpider.parse_detail:
+                continue  # this source reads feeds or APIs only
+            spider = spider_class(source=added_source(source, url))
+        except (KeyError, RegwatchError):
+            continue
+        if getattr(spider.parser_for(url), "__name__", "") == "parse_detail":
+            return source
+    return None
+
+
+class OneUrlCrawl(Crawl):
+    """A crawl of source `added` that requests one URL, whatever the spider would start from,
+    and notes the (canonical) URLs of the items it read, so the caller finds what was stored."""
+
+    def __init__(self, config: Config, url: str, overrides: dict[str, str]) -> None:
+        super().__init__(config, [ADDED_SOURCE], overrides=overrides)
+        self.url = url
+        self.item_urls: list[str] = []
+
+    def spider_class(self, loader: SpiderLoader, source: SourceConfig) -> type:
+        base = super().spider_class(loader, source)
+        url, item_urls = self.url, self.item_urls
+
+        def first_requests(spider):
+            yield spider.request(url)
+
+        def follow(spider, response, items):
+            item_urls.extend(canonical_url(item.url) for item in items)
+            return base.follow(spider, response, items)
+
+        return type(base.__name__, (base,), {"first_requests": first_requests, "follow": follow})
+
+
+def fetch(request: dict[str, Any]) -> dict[str, Any]:
+    config = load_config(request["config_path"]) if request.get("config_path") else Config()
+    config.storage.url = request["database_url"]
+    config.archive.dir = Path(request["archive_dir"])
+    config.archive.enabled = request["archive_enabled"]
+    url = request["url"]
+    matched = choose_source(config, url, _spider_loader())
+    config.sources = [*[s for s in config.sources if s.id != ADDED_SOURCE], added_source(matched, url)]
+    crawl = OneUrlCrawl(config, url, request.get("settings") or {})
+    [outcome] = crawl.run()
+    return {"run_id": outcome.run_id, "status": outcome.status, "counters": outcome.counters,
+            "errors": outcome.errors, "parser": matched.id if matched else "page", "item_urls": crawl.item_urls}
+
+
+def main() -> None:
+    request = json.loads(sys.stdin.read())
+    try:
+        result = fetch(request)
+    except RegwatchError as error:
+        result = {"run_id": None, "status": "failed", "counters": {}, "parser": None,
+                  "errors": [str(error)], "error_kind": error.kind}
+    sys.stdout.write(RESULT_MARK + json.dumps(result, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
