@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Annotated
 
@@ -20,6 +21,8 @@ router = APIRouter()
 STATUSES = ("new", "accepted", "rejected", "snoozed", "updated")
 DEFAULT_STATUS = "new"
 PER_PAGE = 50
+# The filter menus list what is stored; they change rarely, and reading them scans every document.
+CHOICES_TTL_S = 60.0
 
 
 def _date(value: str | None) -> date | None:
@@ -59,6 +62,14 @@ def _page(params: QueryParams) -> int:
         return 1
 
 
+def _choices(request: Request, session: Session) -> dict[str, list[str]]:
+    cached = getattr(request.app.state, "filter_choices", None)
+    if cached is None or time.monotonic() - cached[0] > CHOICES_TTL_S:
+        cached = (time.monotonic(), queue_store.filter_choices(session))
+        request.app.state.filter_choices = cached
+    return cached[1]
+
+
 @router.get("/queue")
 def queue_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
     flt = filter_from(request.query_params)
@@ -67,7 +78,7 @@ def queue_page(request: Request, session: DbSession, user: CurrentUser) -> Respo
     search_terms = flt.search.split() if flt.search else []
     return render(request, "queue.html", page=result, counts=counts, flt=flt,
                   status=request.query_params.get("status", DEFAULT_STATUS), statuses=STATUSES,
-                  choices=queue_store.filter_choices(session), search_terms=search_terms,
+                  choices=_choices(request, session), search_terms=search_terms,
                   default_month=date.today().strftime("%Y-%m"))
 
 
