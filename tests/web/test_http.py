@@ -267,3 +267,21 @@ def test_language_picked_on_the_login_page_sticks_to_the_user(app):
         client.get("/login", params={"lang": "en"})
         login(client, "viewer")
         assert "Full-text search" in client.get("/queue").text
+
+
+def test_item_forms_note_editorial_assign_snooze_reopen_are_all_in_the_history(editor, web_config, ids):
+    item, token = ids["ec-ai-office"], editor.csrf
+    until = (date.today() + timedelta(days=3)).isoformat()
+    editor.post(f"/items/{item}/note", data={"text": "check the <b>annex</b>", "csrf_token": token})
+    editorial = {"title": "欧盟发布禁止性人工智能实践指南", "summary": "指南解释了《人工智能法》的禁止性规定。"}
+    editor.post(f"/items/{item}/editorial", data={**editorial, "csrf_token": token})
+    decisions = ({"action": "assign", "assignee": "viewer"}, {"action": "snooze", "until": until}, {"action": "reopen"})
+    for data in decisions:
+        assert editor.post("/decide", data={"ids": item, "csrf_token": token, **data}).status_code == 200
+    page = editor.get(f"/items/{item}").text
+    assert "check the &lt;b&gt;annex&lt;/b&gt;" in page and "欧盟发布禁止性人工智能实践指南" in page
+    history = page[page.index('class="history"'):]
+    for action in ("备注", "编辑稿", "指派", "暂缓", "重新打开"):
+        assert action in history, action
+    state = _state(web_config, item)
+    assert (state.status, state.assignee, state.editorial_title) == ("new", "viewer", "欧盟发布禁止性人工智能实践指南")
