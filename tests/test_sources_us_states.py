@@ -14,6 +14,7 @@ from crawler.storage import db, documents
 from spiders.nj_legislature import NewJerseyLegislatureSpider
 from tests.conftest import regwatch
 from tests.examples_harness import EXAMPLES, default_config
+from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
 SOURCES = {"nj-legislature", "pa-legislature"}
@@ -81,3 +82,30 @@ def test_new_jersey_bills_are_chosen_by_synopsis_or_by_the_followed_list():
     assert _all_bills({}) == ["S3742"]  # the only synopsis naming AI
     assert _all_bills({"bills": ["A101"]}) == ["A101", "S3742"]
     assert _all_bills({"terms": ["defibrillators"]}) == ["A101"]
+
+
+def _statuses(config) -> dict[str, dict]:
+    return {s["id"]: s for s in json.loads(regwatch(config, "sources", "--json").stdout)}
+
+
+def test_new_jersey_api_answering_a_web_page_is_unparseable_naming_the_url(site, tmp_path):
+    serve_examples(site, {"nj-legislature"})
+    history = "/https/www.njleg.state.nj.us/api/billDetail/billHistory/S3742/2024"
+    site.routes[history] = Reply(200, b"<html><body><h1>Service Unavailable</h1></body></html>",
+                                 {"Content-Type": "text/html"})
+    config = default_config_copy(tmp_path, {"nj-legislature"})
+    assert regwatch(config, "crawl", *mirror_settings(site)).returncode == 1
+    source = _statuses(config)["nj-legislature"]
+    assert source["status"] == "failed" and source["last_error"]["kind"] == "unparseable"
+    assert source["last_error"]["url"] == "https://www.njleg.state.nj.us/api/billDetail/billHistory/S3742/2024"
+    assert source["items"] == 0
+
+
+def test_pennsylvania_bot_challenge_is_blocked_and_stores_nothing(site, tmp_path):
+    challenge = (b"<html><head><title>Just a moment...</title></head><body>"
+                 b"<div id='cf-chl-widget'>Checking your browser</div></body></html>")
+    site.fallback = lambda seen: Reply(200, challenge, {"Content-Type": "text/html"})
+    config = default_config_copy(tmp_path, {"pa-legislature"})
+    regwatch(config, "crawl", *mirror_settings(site))
+    source = _statuses(config)["pa-legislature"]
+    assert source["status"] == "blocked" and source["items"] == 0
