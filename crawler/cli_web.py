@@ -42,17 +42,19 @@ def _ids(value: str) -> list[int]:
         raise _fail(f"item ids are numbers, comma-separated (got {value!r})", 2) from None
 
 
+Actor = Annotated[str | None, typer.Option(help="who decides (default: your login name)")]
+
+
 @triage_app.callback()
 def triage_items(ctx: typer.Context,
-                 item_ids: Annotated[str, typer.Argument(metavar="ITEM_ID", help="an item id, or ids like 12,15,19")],
-                 actor: Annotated[str | None, typer.Option(help="who decides (default: your login name)")] = None):
-    ctx.obj = {**ctx.obj, "ids": _ids(item_ids), "actor": actor or _login_name()}
+                 item_ids: Annotated[str, typer.Argument(metavar="ITEM_ID", help="an item id, or ids like 12,15,19")]):
+    ctx.obj = {**ctx.obj, "ids": _ids(item_ids)}
 
 
-def _decide(ctx: typer.Context, done: str, decide) -> None:
+def _decide(ctx: typer.Context, actor: str | None, done: str, decide) -> None:
     """Run one decision in a transaction; print what changed, or why nothing did."""
     config = _config(ctx)
-    ids, actor = ctx.obj["ids"], ctx.obj["actor"]
+    ids, actor = ctx.obj["ids"], actor or _login_name()
     with _session(config) as session:
         try:
             decide(session, ids, actor, config)
@@ -65,54 +67,55 @@ def _decide(ctx: typer.Context, done: str, decide) -> None:
 
 
 @triage_app.command()
-def accept(ctx: typer.Context,
-           month: Annotated[str, typer.Option(help="bulletin month, YYYY-MM")],
-           section: Annotated[str, typer.Option(help="bulletin section id (config bulletin.sections)")]) -> None:
+def accept(ctx: typer.Context, month: Annotated[str, typer.Option(help="bulletin month, YYYY-MM")],
+           section: Annotated[str, typer.Option(help="bulletin section id (config bulletin.sections)")],
+           actor: Actor = None) -> None:
     """Accept into the month's bulletin, in a section."""
-    _decide(ctx, f"accepted into {month} / {section}",
+    _decide(ctx, actor, f"accepted into {month} / {section}",
             lambda s, ids, who, config: triage.accept(s, ids, who, month, section, config.bulletin.section_ids))
 
 
 @triage_app.command()
-def reject(ctx: typer.Context,
-           reason: Annotated[str, typer.Option(help="why it is not for the bulletin")] = "") -> None:
+def reject(ctx: typer.Context, reason: Annotated[str, typer.Option(help="why it is not for the bulletin")] = "",
+           actor: Actor = None) -> None:
     """Reject, with a reason."""
-    _decide(ctx, "rejected", lambda s, ids, who, _: triage.reject(s, ids, who, reason))
+    _decide(ctx, actor, "rejected", lambda s, ids, who, _: triage.reject(s, ids, who, reason))
 
 
 @triage_app.command()
 def snooze(ctx: typer.Context,
            until: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="back in the queue that day")],
-           ) -> None:
+           actor: Actor = None) -> None:
     """Out of the queue until a day."""
-    _decide(ctx, f"snoozed until {until:%Y-%m-%d}", lambda s, ids, who, _: triage.snooze(s, ids, who, until.date()))
+    _decide(ctx, actor, f"snoozed until {until:%Y-%m-%d}",
+            lambda s, ids, who, _: triage.snooze(s, ids, who, until.date()))
 
 
 @triage_app.command()
-def assign(ctx: typer.Context,
-           assignee: Annotated[str, typer.Argument(help="colleague's user name; '' unassigns")]) -> None:
+def assign(ctx: typer.Context, assignee: Annotated[str, typer.Argument(help="colleague's user name; '' unassigns")],
+           actor: Actor = None) -> None:
     """Assign to a colleague."""
-    _decide(ctx, f"assigned to {assignee or 'nobody'}", lambda s, ids, who, _: triage.assign(s, ids, who, assignee))
+    _decide(ctx, actor, f"assigned to {assignee or 'nobody'}",
+            lambda s, ids, who, _: triage.assign(s, ids, who, assignee))
 
 
 @triage_app.command()
-def reopen(ctx: typer.Context) -> None:
+def reopen(ctx: typer.Context, actor: Actor = None) -> None:
     """Back to new (undo accept, reject or snooze)."""
-    _decide(ctx, "back to new", lambda s, ids, who, _: triage.reopen(s, ids, who))
+    _decide(ctx, actor, "back to new", lambda s, ids, who, _: triage.reopen(s, ids, who))
 
 
 @triage_app.command()
-def note(ctx: typer.Context, text: str) -> None:
+def note(ctx: typer.Context, text: str, actor: Actor = None) -> None:
     """Add a note."""
-    _decide(ctx, "note added", lambda s, ids, who, _: [triage.add_note(s, i, who, text) for i in ids])
+    _decide(ctx, actor, "note added", lambda s, ids, who, _: [triage.add_note(s, i, who, text) for i in ids])
 
 
 @triage_app.command()
-def editorial(ctx: typer.Context,
-              title: Annotated[str, typer.Option(help="the bulletin's Chinese title")] = "",
-              summary: Annotated[str, typer.Option(help="the bulletin's 摘要")] = "") -> None:
+def editorial(ctx: typer.Context, title: Annotated[str, typer.Option(help="the bulletin's Chinese title")] = "",
+              summary: Annotated[str, typer.Option(help="the bulletin's 摘要")] = "", actor: Actor = None) -> None:
     """Write the editorial Chinese title and 摘要 (empty: the source's own are used)."""
-    _decide(ctx, "editorial title and 摘要 saved",
+    _decide(ctx, actor, "editorial title and 摘要 saved",
             lambda s, ids, who, _: [triage.set_editorial(s, i, who, title, summary) for i in ids])
 
 

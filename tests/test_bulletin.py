@@ -120,3 +120,22 @@ def test_docx_keeps_hostile_text_as_text_and_links_only_web_addresses():
     assert "本月暂无条目。" in paragraphs
     document = docx.Document(io.BytesIO(data))
     assert not [r for r in document.part.rels.values() if r.reltype.endswith("/hyperlink")]
+
+
+def test_regwatch_export_writes_markdown_and_docx(tmp_path, database_url, session):
+    from tests.conftest import regwatch, write_config
+
+    [doc_id] = store(session, item("cac", "https://cac.example/1", "人工智能安全治理框架", date(2025, 1, 9),
+                                   authority="国家互联网信息办公室", summary="框架 1.0 版。"))
+    triage.accept(session, [doc_id], "li", "2025-01", "law")
+    session.commit()
+    path = write_config(tmp_path, [], storage={"url": database_url})
+    shown = regwatch(path, "export", "--month", "2025-01")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("# 人工智能法律监管月报 2025 年 1 月\n")
+    assert "### 1. 人工智能安全治理框架\n\n- 发布日期：2025 年 1 月 9 日\n- 来源：国家互联网信息办公室\n" in (
+        shown.stdout)
+    written = regwatch(path, "export", "--month", "2025-01", "--format", "docx", "-o", str(tmp_path / "b.docx"))
+    assert written.returncode == 0 and "(1 items)" in written.stderr
+    assert ("Normal", "摘要：框架 1.0 版。") in _paragraphs((tmp_path / "b.docx").read_bytes())
+    assert regwatch(path, "export", "--month", "2025-1").returncode == 2

@@ -151,3 +151,43 @@ def test_user_language_is_remembered_and_bad_input_refused(session):
         users.add_user(session, "x", "viewer", "short")
     with pytest.raises(users.UserError, match="language 'fr'"):
         users.set_language(session, "wang", "fr")
+
+
+def _cli_config(tmp_path, database_url):
+    from tests.conftest import write_config
+
+    return write_config(tmp_path, [], storage={"url": database_url})
+
+
+def test_regwatch_triage_decides_and_prints_the_history(tmp_path, database_url, session, ids):
+    from tests.conftest import regwatch
+
+    path = _cli_config(tmp_path, database_url)
+    done = regwatch(path, "triage", f"{ids[0]},{ids[1]}", "accept", "--month", "2025-01", "--actor", "li",
+                    "--section", "law")
+    assert done.returncode == 0, done.stderr
+    assert f"item {ids[0]}, {ids[1]}: accepted into 2025-01 / law" in done.stdout
+    assert regwatch(path, "triage", str(ids[2]), "reject", "--reason", "不相关").returncode == 0
+    assert _state(session, ids[0]).status == "accepted" and _state(session, ids[2]).reason == "不相关"
+    shown = regwatch(path, "triage", str(ids[0]), "history")
+    assert "li  accept  (month=2025-01, section=law)" in shown.stdout
+    bad = regwatch(path, "triage", str(ids[0]), "accept", "--month", "2025-01", "--section", "sports")
+    assert bad.returncode == 1 and "section 'sports'" in bad.stderr
+    missing = regwatch(path, "triage", "424242", "reopen")
+    assert missing.returncode == 1 and "no item 424242" in missing.stderr
+
+
+def test_regwatch_user_add_reads_the_password_from_stdin(tmp_path, database_url, session):
+    import subprocess
+    import sys
+
+    path = _cli_config(tmp_path, database_url)
+    command = [sys.executable, "-m", "crawler", "--config", str(path), "user", "add", "li", "--role", "viewer",
+               "--password-stdin"]
+    done = subprocess.run(command, input="a strong password\n", capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "user li (viewer) ready" in done.stdout
+    session.expire_all()
+    assert users.authenticate(session, "li", "a strong password").role == "viewer"
+    short = subprocess.run(command, input="short\n", capture_output=True, text=True, timeout=60)
+    assert short.returncode == 2 and "at least 8" in short.stderr

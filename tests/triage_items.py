@@ -22,8 +22,9 @@ SOURCES = [
 
 
 def item(source: str, url: str, title: str, published: date | None, **fields) -> CandidateItem:
-    defaults = dict(source=source, url=url, title=title, published=published, content_hash=hashlib.sha256(url.encode()).hexdigest(),
-                    fetched_at=FETCHED, doc_type="rule", jurisdiction="US", category="law_regulation",
+    defaults = dict(source=source, url=url, title=title, published=published,
+                    content_hash=hashlib.sha256(url.encode()).hexdigest(), fetched_at=FETCHED, doc_type="rule",
+                    jurisdiction="US", category="law_regulation",
                     authority="Office of the Federal Register", relevance=Relevance(score=0.5, terms=["AI"]))
     return CandidateItem(**{**defaults, **fields})
 
