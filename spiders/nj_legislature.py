@@ -31,7 +31,7 @@ API_PATH = re.compile(r"/api/billDetail(?:Hist)?/(billHistory|billSponsors|billT
 TEXT_PATH = re.compile(r"/Bills/(\d{4})/[A-Z]+\d+/(\d+)_([A-Z]+\d*)\.HTM$", re.I)
 TEXT_PREFIX = {"S": "S", "A": "A", "SENATE": "S", "ASSEMBLY": "A"}
 NOT_BILL_TEXT = re.compile(r"\s*(statement|fiscal estimate|fiscal note|veto)", re.I)
-CHAPTER = re.compile(r"\bP\.L\.\s?\d{4},\s*c\.\s*\d+", re.I)
+CHAPTER = re.compile(r"\bP\.L\.\s?(?:JR)?\d{4},\s*c\.\s*\d+", re.I)
 
 
 def nj_date(value: str | None) -> date | None:
@@ -169,11 +169,11 @@ class NewJerseyLegislatureSpider(RegwatchSpider):
             raise Unparseable("could not tell which New Jersey bill this is", url=response.url)
         history = [(day, action) for day, action in state.get("history") or [] if action]
         last_day, last_action = history[-1] if history else (state.get("introduced") or "", "")
-        status = state.get("governor_action") or last_action
-        chapter = CHAPTER.search(" ".join([status] + [a for _, a in history]))
+        governor = state.get("governor_action") or ""
+        chapter = CHAPTER.search(" ".join([governor] + [a for _, a in history]))
         sponsors = "; ".join([f"{s} (primary)" for s in state.get("sponsors") or []] + (state.get("cosponsors") or []))
         summary = " ".join(p for p in (
-            f"Status: {status}." if status else "",
+            f"Status: {governor.rstrip('.')}." if governor else "",
             f"Last action ({last_day}): {last_action}." if last_action else "",
             f"Sponsors: {sponsors}." if sponsors else "",
             f"Current text: {state['version']}." if state.get("version") else "",
