@@ -1,6 +1,7 @@
 """`spider: cn_listing`: a server-rendered Chinese listing page and its document pages, described
 by selectors in config `options`; one spider for the provincial governments (TRS and similar
-engines), the Supreme People's Court, CNNIC and other sites built the same way.
+engines), the Supreme People's Court and the Internet courts, CNNIC, 中国知识产权律师网, AI
+companies' news pages and other sites built the same way.
 
     options:
       entries: "ul.NewsList li"          # one element per listing entry (required)
