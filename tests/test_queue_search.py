@@ -161,3 +161,12 @@ def test_query_words_become_phrases_of_the_index_tokens():
     assert search.fts5_query(phrases) == '"人工 工智 智能" AND "model weights" AND "regulat" * AND "法" *'
     assert search.tsquery(phrases) == (
         "('人工' <-> '工智' <-> '智能') & ('model' <-> 'weights') & ('regulat':*) & ('法':*)")
+
+
+def test_counts_follow_a_decision_taken_in_the_same_session(session, stored):
+    before = search_queue(session, QueueFilter(status="new"), today=TODAY)
+    assert before.total == 5 and status_counts(session, QueueFilter(), today=TODAY)["new"] == 5
+    triage.reject(session, [stored["fr"]], "li", "off topic")
+    after = search_queue(session, QueueFilter(status="new"), today=TODAY)
+    assert after.total == 4 and stored["fr"] not in [r.document_id for r in after.rows]
+    assert status_counts(session, QueueFilter(), today=TODAY)["rejected"] == 1

@@ -7,17 +7,18 @@ A document linked to an earlier sighting from another source is part of that ite
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from crawler.storage import search
 from crawler.storage.models import Document, TriageState
 
 STATUSES = ("new", "accepted", "rejected", "snoozed")
+_COUNTS_CACHE = "regwatch.queue.status_counts"
 
 
 @dataclass(frozen=True)
@@ -152,16 +153,32 @@ def search_queue(session: Session, flt: QueueFilter, page: int = 1, per_page: in
     status = effective_status(today).label("status")
     base = select(*ROW_COLUMNS, status).join(TriageState, TriageState.document_id == Document.id)
     query = _filtered(session, base, flt, today, with_status=True)
-    total = session.scalar(select(func.count()).select_from(query.with_only_columns(Document.id).subquery()))
     ordered = query.order_by(Document.published.desc().nulls_last(), Document.relevance_score.desc(),
                              Document.id.desc())
     rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
-    return QueuePage([_row(r[:-1], r[-1]) for r in rows], total or 0, page, per_page)
+    return QueuePage([_row(r[:-1], r[-1]) for r in rows], _total(session, flt, today), page, per_page)
+
+
+def _total(session: Session, flt: QueueFilter, today: date) -> int:
+    """From the counts per status, which a queue page shows anyway: the filtered set is read once."""
+    counts = status_counts(session, flt, today)
+    if flt.status is None:
+        return sum(counts[s] for s in STATUSES)
+    return counts.get(flt.status, 0)
 
 
 def status_counts(session: Session, flt: QueueFilter, today: date | None = None) -> dict[str, int]:
-    """Items per status under every filter but the status one; `updated` counts changed items."""
+    """Items per status under every filter but the status one; `updated` counts changed items.
+    Kept for the rest of the session's transaction (a page asks twice), forgotten on any write."""
     today = today or date.today()
+    key = (replace(flt, status=None), today)
+    cache = session.info.setdefault(_COUNTS_CACHE, {})
+    if key not in cache:
+        cache[key] = _count_statuses(session, key[0], today)
+    return dict(cache[key])
+
+
+def _count_statuses(session: Session, flt: QueueFilter, today: date) -> dict[str, int]:
     status = effective_status(today)
     base = select(status, func.count(), func.sum(case((TriageState.updated.is_(True), 1), else_=0)))
     base = base.select_from(Document).join(TriageState, TriageState.document_id == Document.id)
@@ -173,6 +190,12 @@ def status_counts(session: Session, flt: QueueFilter, today: date | None = None)
         updated += changed or 0
     counts["updated"] = updated
     return counts
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_counts(session: Session, *_args: Any) -> None:
+    session.info.pop(_COUNTS_CACHE, None)
 
 
 def filter_choices(session: Session) -> dict[str, list[str]]:
