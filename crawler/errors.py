@@ -58,6 +58,19 @@ class SuspiciousEmpty(RegwatchError):
     kind = "empty"
 
 
+class StoreFailed(RegwatchError):
+    """Parsed items could not be stored (a database error); the run fails and keeps no validators,
+    so the next run fetches the same documents again."""
+
+    kind = "store_failed"
+
+
+class ProcessingFailed(RegwatchError):
+    """An unexpected exception while processing a response's items (a bug, not bad input)."""
+
+    kind = "processing_failed"
+
+
 class Incomplete(RegwatchError):
     """A source said how many documents it published and the crawl got fewer."""
 

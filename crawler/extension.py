@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy import Spider, signals
 from scrapy.http import Response
 
-from crawler.errors import FetchFailed
+from crawler.errors import FetchFailed, ProcessingFailed
 
 
 class RunRecorder:
@@ -13,6 +13,7 @@ class RunRecorder:
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.item_error, signal=signals.item_error)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -29,6 +30,14 @@ class RunRecorder:
         if run is not None:
             for _ in item.items:
                 run.progress("item")
+
+    def item_error(self, item, response: Response, spider: Spider, failure) -> None:
+        """A pipeline raised: Scrapy only logs it, but the run must not end 'ok'."""
+        run = getattr(spider, "run", None)
+        if run is not None:
+            error = failure.value
+            run.record(ProcessingFailed(f"processing items failed: {error.__class__.__name__}: {error}",
+                                        url=response.url if response is not None else None))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         run = getattr(spider, "run", None)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from crawler.config import SourceConfig
-from crawler.errors import Unparseable
+from crawler.errors import StoreFailed, Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, clean_text, content_hash, first_paragraph
 from crawler.relevance import score
@@ -113,11 +115,17 @@ class StorePipeline(CrawlerBound):
 
     def flush(self) -> None:
         run = self.spider.run
-        counts: StoreCounts = store_items(run.session, run.source_id, self.pending, run.run_id)
+        pending, self.pending = self.pending, []
+        try:
+            counts: StoreCounts = store_items(run.session, run.source_id, pending, run.run_id)
+        except SQLAlchemyError as error:
+            run.session.rollback()  # the session stays usable for the run record
+            run.record(StoreFailed(f"storing {len(pending)} items failed: {error.__class__.__name__}: "
+                                   f"{str(error).splitlines()[0]}", url=pending[0][0].url))
+            return
         run.counters["items_new"] += counts.new
         run.counters["items_updated"] += counts.updated
         run.counters["items_unchanged"] += counts.unchanged
-        self.pending = []
 
     def close_spider(self) -> None:
         if self.pending:

@@ -349,3 +349,36 @@ def test_json_api_follows_next_page_and_stops_at_max_pages(site, tmp_path):
     assert sorted(i["identifiers"]["fr_document_number"] for i in _queue(config)) == ["2025-00001", "2025-00002"]
     first = site.requests[0].path
     assert "conditions[publication_date][gte]=2024-12-21" in first.replace("%5B", "[").replace("%5D", "]")
+
+
+def test_storage_failure_fails_the_run_and_loses_nothing(site, tmp_path):
+    site.serve("/feed.xml", rss(site.base, 3), "application/rss+xml")
+    config = write_config(tmp_path, [_feed_source(site)])
+    assert regwatch(config, "crawl").returncode == 0
+    database = sqlite3.connect(tmp_path / "regwatch-data" / "regwatch.db")
+    database.execute("CREATE TRIGGER refuse BEFORE INSERT ON documents BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+    database.commit()
+    site.serve("/feed.xml", rss(site.base, 5), "application/rss+xml")
+    failed = regwatch(config, "crawl")
+    assert failed.returncode == 1
+    error = _sources(config)["agency-news"]["last_error"]
+    assert error["kind"] == "store_failed" and "disk says no" in error["message"]
+    assert error["url"].startswith(site.base)
+    assert len(_queue(config)) == 3
+    database.execute("DROP TRIGGER refuse")
+    database.commit()
+    assert regwatch(config, "crawl").returncode == 0  # no validators kept from the failed run
+    assert len(_queue(config)) == 5
+
+
+def test_unexpected_pipeline_exception_fails_the_run(site, tmp_path):
+    site.serve("/feed.xml", rss(site.base, 2), "application/rss+xml")
+    config = write_config(tmp_path, [_feed_source(site)])
+    (tmp_path / "exploding.py").write_text(
+        "class ExplodingPipeline:\n    def process_item(self, item):\n        raise RuntimeError('boom')\n")
+    pipelines = json.dumps({"crawler.pipelines.NormalizePipeline": 100, "exploding.ExplodingPipeline": 150})
+    result = regwatch(config, "crawl", "-s", f"ITEM_PIPELINES={pipelines}")
+    assert result.returncode == 1
+    error = _sources(config)["agency-news"]["last_error"]
+    assert error["kind"] == "processing_failed" and "RuntimeError: boom" in error["message"]
+    assert error["url"] == site.url("/feed.xml")
