@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, text
 
 from crawler.items import Relevance
 from crawler.storage import db, search, triage
@@ -170,3 +170,11 @@ def test_counts_follow_a_decision_taken_in_the_same_session(session, stored):
     after = search_queue(session, QueueFilter(status="new"), today=TODAY)
     assert after.total == 4 and stored["fr"] not in [r.document_id for r in after.rows]
     assert status_counts(session, QueueFilter(), today=TODAY)["rejected"] == 1
+
+
+def test_a_deleted_document_leaves_the_search_index(session, stored):
+    session.delete(session.get(Document, stored["cac"]))
+    session.commit()
+    assert session.scalars(select(Document.id).where(search.matching(session, "算法"))).all() == []
+    table = search.SQLITE_TABLE if session.get_bind().dialect.name == "sqlite" else search.POSTGRES_TABLE
+    assert session.scalar(select(func.count()).select_from(text(table))) == 4

@@ -191,3 +191,16 @@ def test_regwatch_user_add_reads_the_password_from_stdin(tmp_path, database_url,
     assert users.authenticate(session, "li", "a strong password").role == "viewer"
     short = subprocess.run(command, input="short\n", capture_output=True, text=True, timeout=60)
     assert short.returncode == 2 and "at least 8" in short.stderr
+
+
+def test_a_decision_on_another_sources_sighting_applies_to_its_item(session, ids):
+    from crawler.storage.models import Document
+
+    session.get(Document, ids[2]).linked_to = ids[1]
+    session.commit()
+    triage.accept(session, [ids[2]], "li", "2025-01", "law")
+    session.commit()
+    assert _state(session, ids[1]).status == "accepted"
+    assert [e.action for e in triage.history(session, ids[1])] == ["accept"]
+    detail = triage.item_detail(session, ids[2])
+    assert detail.state.document_id == ids[1] and [d.id for d in detail.linked] == [ids[1]]
