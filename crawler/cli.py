@@ -129,6 +129,7 @@ def queue(
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
+    search: Annotated[str | None, typer.Option(help="full-text search, every word must match")] = None,
 ) -> None:
     """The candidate items awaiting review, newest and most relevant first."""
     if status and status not in documents.QUEUE_STATUSES:
@@ -137,7 +138,7 @@ def queue(
     config = _config(ctx)
     with _session(config) as session:
         table_limit = limit if (as_json or limit) else 50
-        rows = documents.list_queue(session, status=status, limit=table_limit, source_id=source)
+        rows = documents.list_queue(session, status=status, limit=table_limit, source_id=source, search_text=search)
         if as_json:
             for document, triage in rows:
                 print(json.dumps(documents.queue_entry(document, triage), ensure_ascii=False))

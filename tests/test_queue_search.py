@@ -178,3 +178,16 @@ def test_a_deleted_document_leaves_the_search_index(session, stored):
     assert session.scalars(select(Document.id).where(search.matching(session, "算法"))).all() == []
     table = search.SQLITE_TABLE if session.get_bind().dialect.name == "sqlite" else search.POSTGRES_TABLE
     assert session.scalar(select(func.count()).select_from(text(table))) == 4
+
+
+def test_regwatch_queue_search_keeps_the_json_keys(tmp_path, database_url, session, stored):
+    import json
+
+    from tests.conftest import regwatch, write_config
+
+    path = write_config(tmp_path, [], storage={"url": database_url})
+    done = regwatch(path, "queue", "--json", "--search", "算法")
+    assert done.returncode == 0, done.stderr
+    [entry] = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (entry["id"], entry["status"], entry["updated"], entry["source"]) == (stored["cac"], "new", False, "cac")
+    assert list(entry)[:3] == ["id", "status", "updated"] and "linked" in entry

@@ -205,9 +205,10 @@ def queue_entry(document: Document, triage: TriageState, full: bool = False) -> 
 
 
 def list_queue(session: Session, status: str | None = None, limit: int | None = None,
-               source_id: str | None = None) -> list[tuple[Document, TriageState]]:
+               source_id: str | None = None, search_text: str | None = None) -> list[tuple[Document, TriageState]]:
     """Newest first, then most relevant; `updated` selects changed items whatever their status.
-    A document linked to an earlier sighting from another source is part of that item, not its own."""
+    A document linked to an earlier sighting from another source is part of that item, not its own.
+    `search_text`: full-text search over title, summary and text (see storage.search)."""
     query = (select(Document, TriageState).join(TriageState, TriageState.document_id == Document.id)
              .where(Document.linked_to.is_(None)))
     if status == "updated":
@@ -216,6 +217,9 @@ def list_queue(session: Session, status: str | None = None, limit: int | None = 
         query = query.where(TriageState.status == status)
     if source_id:
         query = query.where(Document.source_id == source_id)
+    matches = search.matching(session, search_text) if search_text else None
+    if matches is not None:
+        query = query.where(matches)
     query = query.order_by(Document.published.desc().nulls_last(), Document.relevance_score.desc(),
                            Document.id.desc())
     if limit is not None:
