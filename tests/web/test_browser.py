@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+from datetime import date, timedelta
 
 import docx
 import pytest
@@ -90,12 +91,13 @@ def _row(page: Page, document_id: int):
 
 def test_log_in_filter_and_search(editor_page, live):
     page, ids = editor_page, live[2]
+    page.goto("/queue?status=all")  # whatever other tests decided
     expect(_row(page, ids["cac"])).to_be_visible()
     page.select_option("select[name=jurisdiction]", "US")
     page.click("#filters button[type=submit]")
     expect(_row(page, ids["federal-register"])).to_be_visible()
     expect(_row(page, ids["cac"])).to_have_count(0)
-    page.goto("/queue")
+    page.goto("/queue?status=all")
     page.keyboard.press("/")
     page.keyboard.type("标识")
     page.keyboard.press("Enter")
@@ -222,3 +224,15 @@ def test_hostile_title_is_displayed_inertly(editor_page, live):
     assert page.evaluate("document.body.dataset.pwned") is None
     assert dialogs == [] and not [url for url in loads if "/leak/" in url]
     assert blocked and all("/leak/" in url and failure == "csp" for url, failure in blocked), blocked
+
+
+def test_snooze_with_the_keyboard(editor_page, live):
+    page, config, ids = editor_page, live[1], live[2]
+    until = (date.today() + timedelta(days=10)).isoformat()
+    page.goto("/queue?q=Anthropic")
+    page.once("dialog", lambda dialog: dialog.accept(until))
+    page.keyboard.press("j")
+    page.keyboard.press("s")
+    expect(_row(page, ids["anthropic-news"]).locator("[data-role=status]")).to_have_text("暂缓")
+    state = _status(config, ids["anthropic-news"])
+    assert (state.status, state.snooze_until.isoformat()) == ("snoozed", until)
