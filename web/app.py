@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -65,7 +66,8 @@ def _install_error_pages(app: FastAPI) -> None:
     async def login_required(request: Request, _error: LoginRequired) -> Response:
         if wants_json(request) or request.method != "GET":
             return message(request, "login", 401)
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, _error: Forbidden) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 from datetime import date, timedelta
+from urllib.parse import unquote
 
 import docx
 from fastapi.testclient import TestClient
@@ -285,3 +286,13 @@ def test_item_forms_note_editorial_assign_snooze_reopen_are_all_in_the_history(e
         assert action in history, action
     state = _state(web_config, item)
     assert (state.status, state.assignee, state.editorial_title) == ("new", "viewer", "欧盟发布禁止性人工智能实践指南")
+
+
+def test_login_returns_to_the_page_asked_for(app):
+    with TestClient(app) as client:
+        asked = client.get("/queue?status=all&q=标识", follow_redirects=False).headers["location"]
+        page = client.get(asked).text
+        token, target = csrf_of(page), page.split('name="next" value="')[1].split('"')[0]
+        response = client.post("/login", data={"name": "viewer", "password": sample.PASSWORD, "csrf_token": token,
+                                               "next": target.replace("&amp;", "&")}, follow_redirects=False)
+        assert unquote(response.headers["location"]) == "/queue?status=all&q=标识"
