@@ -19,11 +19,13 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import yaml
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -75,13 +77,13 @@ def _sentence(rng: random.Random, words: tuple[str, ...], joiner: str, length: i
     return joiner.join(rng.choice(words) for _ in range(length))
 
 
-def build(folder: Path, database: Path, count: int) -> Path:
+def build(folder: Path, database_url: str, count: int, reuse: bool = False) -> Path:
     config_path = folder / "config.yaml"
     sources = [{"id": s, "spider": "feed", "urls": [f"https://{s}.example/feed.xml"], "jurisdiction": j,
                 "category": c, "language": lang} for s, j, c, lang in SOURCES]
-    config_path.write_text(yaml.safe_dump({"storage": {"url": f"sqlite:///{database}"},
+    config_path.write_text(yaml.safe_dump({"storage": {"url": database_url},
                                            "archive": {"dir": str(folder / "archive")}, "sources": sources}))
-    if database.exists():
+    if reuse:
         return config_path
     config = load_config(config_path)
     started = time.perf_counter()
@@ -96,6 +98,9 @@ def build(folder: Path, database: Path, count: int) -> Path:
         triage.accept(session, month_ids[:half], "editor", MONTH, "law")
         triage.accept(session, month_ids[half:], "editor", MONTH, "industry")
         session.commit()
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("ANALYZE"))  # what autovacuum does soon after a bulk load
+            session.commit()
     print(f"built {count:,} documents in {time.perf_counter() - started:.0f} s")
     return config_path
 
@@ -182,16 +187,39 @@ def function_figures(config_path: Path, repeat: int) -> list[tuple[str, float, s
         return [(label, median_ms(lambda f=flt: page(f), repeat), "") for label, flt in cases.items()]
 
 
+def measure(folder: Path, database_url: str, args: argparse.Namespace, reuse: bool) -> list[tuple[str, float, str]]:
+    config_path = build(folder, database_url, args.documents, reuse)
+    return http_figures(config_path, args.repeat, args.documents) + function_figures(config_path, args.repeat)
+
+
+def on_postgres(folder: Path, admin_url: str, args: argparse.Namespace) -> list[tuple[str, float, str]]:
+    """The same figures on a throw-away PostgreSQL database (tsvector + GIN search)."""
+    import psycopg
+
+    name = f"regwatch_bench_web_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        return measure(folder, admin_url.rsplit("/", 1)[0] + f"/{name}", args, reuse=False)
+    finally:
+        db.get_engine.cache_clear()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=100_000)
-    parser.add_argument("--db", type=Path, help="database file to build once and reuse")
+    parser.add_argument("--db", type=Path, help="SQLite file to build once and reuse")
+    parser.add_argument("--postgres", help="measure on PostgreSQL instead, e.g. postgresql://postgres@127.0.0.1/postgres")
     parser.add_argument("--repeat", type=int, default=25)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        database = args.db.resolve() if args.db else Path(folder) / "bench.db"
-        config_path = build(Path(folder), database, args.documents)
-        rows = http_figures(config_path, args.repeat, args.documents) + function_figures(config_path, args.repeat)
+        if args.postgres:
+            rows = on_postgres(Path(folder), args.postgres, args)
+        else:
+            database = args.db.resolve() if args.db else Path(folder) / "bench.db"
+            rows = measure(Path(folder), f"sqlite:///{database}", args, reuse=database.exists())
     width = max(len(label) for label, _, _ in rows)
     for label, ms, goal in rows:
         print(f"{label:<{width}}  {ms:8.1f} ms  {goal}")
