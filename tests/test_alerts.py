@@ -109,6 +109,9 @@ SOURCES = [
      "authority": "Office of the Federal Register", "jurisdiction": "US", "category": "law_regulation"},
     {"id": "tc260", "spider": "tc260", "urls": ["https://www.tc260.org.cn/"], "authority": "TC260",
      "jurisdiction": "CN", "category": "standard"},
+    {"id": "federal-register-inspection", "spider": "federal_register_inspection",
+     "urls": ["https://www.federalregister.gov/api"], "authority": "Office of the Federal Register",
+     "jurisdiction": "US", "category": "law_regulation"},
 ]
 
 
@@ -181,6 +184,19 @@ def test_item_alerts_once_per_rule_across_recrawls_and_restarts(session, databas
         deliver(restarted, config, NOW + timedelta(hours=1))
     assert sorted(p["path"] for p in webhook.posts) == ["/hook", "/second"]
     assert session.scalar(select(AlertDelivery.version).where(AlertDelivery.rule_id == "all-us")) == 1
+
+
+def test_document_seen_through_a_second_source_is_not_alerted_again(session, webhook):
+    config = make_config([{"id": "us", "notify": [webhook.url()], "match": {"jurisdictions": ["US"]}}])
+    filing = item("federal-register-inspection", 1, "AI export rule (filed)")
+    filing.identifiers["fr_document_number"] = "2025-01234"
+    store(session, filing)
+    deliver(session, config)
+    printing = item("federal-register", 2, "AI export rule")
+    printing.identifiers["fr_document_number"] = "2025-01234"
+    store(session, printing)
+    deliver(session, config, NOW + timedelta(hours=1))
+    assert [p["title"] for p in webhook.posts] == ["Regwatch New: AI export rule (filed)"]
 
 
 def test_update_alerts_again_only_for_rules_that_ask_for_updates(session, webhook):

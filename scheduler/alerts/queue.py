@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crawler.config import AlertRule, Config
@@ -71,15 +71,25 @@ def _first_runs(session: Session, source_ids: set[str]) -> dict[str, int]:
                                 .where(CrawlRun.source_id.in_(source_ids)).group_by(CrawlRun.source_id)).all())
 
 
+def _link_groups(session: Session, documents: list[Document]) -> dict[int, int]:
+    """Every document of the batch's link groups -> its group's item (a document seen through
+    several sources is one item, so it alerts once per rule, whichever sighting comes later)."""
+    roots = {document.linked_to or document.id for document in documents}
+    members = session.execute(select(Document.id, Document.linked_to)
+                              .where(or_(Document.id.in_(roots), Document.linked_to.in_(roots)))).all()
+    return {member_id: linked_to or member_id for member_id, linked_to in members}
+
+
 def _queue_batch(session: Session, config: Config, rows: list[Any], now: datetime) -> int:
-    document_ids = {row.Document.id for row in rows}
+    group_of = _link_groups(session, [row.Document for row in rows])
     # A source's first crawl finds its backlog, not news: it sets the baseline and alerts nothing.
     first_runs = _first_runs(session, {row.Document.source_id for row in rows})
-    existing = {(d.rule_id, d.document_id): d for d in session.scalars(
-        select(AlertDelivery).where(AlertDelivery.document_id.in_(document_ids)))}
+    existing = {(d.rule_id, group_of.get(d.document_id, d.document_id)): d for d in session.scalars(
+        select(AlertDelivery).where(AlertDelivery.document_id.in_(group_of)))}
     queued = 0
     for row in rows:
         document, version = row.Document, row.version
+        item_id = group_of.get(document.id, document.id)
         if row.run_id is not None and row.run_id == first_runs.get(document.source_id):
             continue
         for rule in config.alerts:
@@ -88,13 +98,13 @@ def _queue_batch(session: Session, config: Config, rows: list[Any], now: datetim
             why = match_item(rule.match, document)
             if why is None:
                 continue
-            delivery = existing.get((rule.id, document.id))
+            delivery = existing.get((rule.id, item_id))
             if delivery is None:
-                delivery = AlertDelivery(rule_id=rule.id, document_id=document.id, kind="new" if version == 1
+                delivery = AlertDelivery(rule_id=rule.id, document_id=item_id, kind="new" if version == 1
                                          else "update", version=version, detail=why, status="pending",
                                          due_at=_due_at(rule, now), attempts=0, channels_done=[], created_at=now)
                 session.add(delivery)
-                existing[(rule.id, document.id)] = delivery
+                existing[(rule.id, item_id)] = delivery
                 queued += 1
             elif delivery.version < version:
                 delivery.version, delivery.detail = version, why
