@@ -68,13 +68,14 @@ def sources(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")]
 
 def run_crawl(config: Config, source_ids: list[str] | None, since: date | None, replay: list[Path] | None,
               settings: list[str]) -> int:
-    from crawler.runner import Crawl, parse_overrides, select_sources
+    from crawler.parallel import crawl_in_processes
+    from crawler.runner import parse_overrides, select_sources
 
     try:
         chosen = [s.id for s in select_sources(config, source_ids)]
+        overrides = parse_overrides(settings)
         with views.crawl_progress(chosen) as on_progress:
-            outcomes = Crawl(config, source_ids, since=since, replay=replay,
-                             overrides=parse_overrides(settings), on_progress=on_progress).run()
+            outcomes = crawl_in_processes(config, source_ids, since, replay, overrides, on_progress)
     except (ConfigError, FileNotFoundError) as error:
         views.err_console.print(f"[red]error:[/] {error}", highlight=False)
         return 2

@@ -74,6 +74,8 @@ class CrawlConfig(_Strict):
     max_retry_after_s: float = Field(120, ge=0)
     lookback_days: int = Field(14, ge=1)
     max_pages: int = Field(20, ge=1)
+    # Crawl processes; unset: one per CPU when a crawl has enough sources (see crawler.parallel).
+    processes: int | None = Field(None, ge=1)
 
 
 class Schedule(_Strict):

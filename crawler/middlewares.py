@@ -23,10 +23,10 @@ class WarcReplayMiddleware(CrawlerBound):
     """Answers every request from the replay archive (sits right before the downloader)."""
 
     def process_request(self, request: Request) -> Response | None:
-        run = self.run
-        if run is None or run.replay is None:
+        replay = self.crawler.spider.replay
+        if replay is None:
             return None
-        archived = run.replay.lookup(request.url)
+        archived = replay.lookup(request.url)
         if archived is None:
             raise ArchiveMiss(f"{request.url} is not in the replay archive")
         headers = {}
@@ -43,9 +43,9 @@ class WarcRecordMiddleware(CrawlerBound):
     """Writes each raw response (before decompression, redirects or retries) to the run's WARC."""
 
     def process_response(self, request: Request, response: Response) -> Response:
-        run = self.run
-        if run is None or run.recorder is None:
-            return response
+        run = self.run_for(request)
+        if run is None or run.recorder is None or run.status_at_finish is not None:
+            return response  # a finished run's archive is closed (a late robots.txt of its host)
         fetched_at = datetime.now(UTC)
         request.meta["fetched_at"] = fetched_at
         request.meta["warc"] = run.recorder.write(

@@ -8,30 +8,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet.task import LoopingCall
 
 from crawler.config import SourceConfig
-from crawler.errors import StoreFailed, Unparseable
+from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, clean_text, content_hash, first_paragraph
 from crawler.relevance import score
 from crawler.run import CrawlerBound
-from crawler.storage.documents import Evidence, StoreCounts, store_items
+from crawler.storage.documents import Evidence
+
+if TYPE_CHECKING:
+    from crawler.run import RunContext
 
 STORE_BATCH_SIZE = 500
+STORE_FLUSH_INTERVAL_S = 1.0
 
 
 @dataclass
 class ScrapedBatch:
-    """What a spider yields: the items of one response and where that response is archived.
+    """What a spider yields: the items of one response, where that response is archived, and the
+    run of the source it came from (a crawler serves many sources).
 
     One Scrapy item per response, not per document: a 50-entry feed passes through Scrapy's
     item machinery once.
     """
 
     items: list[CandidateItem]
-    evidence: Evidence | None = None
+    evidence: Evidence | None
+    run: RunContext | None  # None only outside a crawl (`regwatch parse`)
 
 
 def _matches_keywords(item: CandidateItem, keywords: list[str]) -> bool:
@@ -69,7 +76,7 @@ def is_before(item: CandidateItem, since: date | None) -> bool:
 
 class NormalizePipeline(CrawlerBound):
     def process_item(self, batch: ScrapedBatch) -> ScrapedBatch:
-        run, source = self.spider.run, self.spider.source
+        run, source = batch.run, batch.run.source
         kept = []
         for raw in batch.items:
             try:
@@ -84,49 +91,51 @@ class NormalizePipeline(CrawlerBound):
 
 
 class RunDedupePipeline(CrawlerBound):
-    """One copy per URL per run; the database then decides new, updated or unchanged."""
+    """One copy per URL per source's run; the database then decides new, updated or unchanged."""
 
     def open_spider(self) -> None:
-        self.seen: set[str] = set()
+        self.seen: set[tuple[int, str]] = set()
 
     def process_item(self, batch: ScrapedBatch) -> ScrapedBatch:
         fresh = []
         for item in batch.items:
-            if item.url not in self.seen:
-                self.seen.add(item.url)
+            key = (batch.run.run_id, item.url)
+            if key not in self.seen:
+                self.seen.add(key)
                 fresh.append(item)
         batch.items = fresh
         return batch
 
 
 class StorePipeline(CrawlerBound):
-    """Stores in batches: a killed crawl loses at most a batch, which the next run fetches again
+    """Stores in batches of up to STORE_BATCH_SIZE items (of all the crawler's sources together),
+    and at least every STORE_FLUSH_INTERVAL_S; a source's last items are stored when its run
+    finishes. A killed crawl loses at most what was waiting, which the next run fetches again
     because validators are only saved once a run has finished."""
 
     def open_spider(self) -> None:
-        self.pending: list[tuple[CandidateItem, Evidence | None]] = []
-        self.batch_size = self.crawler.settings.getint("REGWATCH_STORE_BATCH_SIZE", STORE_BATCH_SIZE)
+        self.waiting: dict[int, RunContext] = {}  # runs with items waiting, by run id
+        self.count = 0
+        settings = self.crawler.settings
+        self.batch_size = settings.getint("REGWATCH_STORE_BATCH_SIZE", STORE_BATCH_SIZE)
+        self.timer = LoopingCall(self.flush)
+        self.timer.start(settings.getfloat("REGWATCH_STORE_FLUSH_INTERVAL_S", STORE_FLUSH_INTERVAL_S), now=False)
 
     def process_item(self, batch: ScrapedBatch) -> ScrapedBatch:
-        self.pending.extend((item, batch.evidence) for item in batch.items)
-        if len(self.pending) >= self.batch_size:
+        run = batch.run
+        run.pending.extend((item, batch.evidence) for item in batch.items)
+        self.waiting[run.run_id] = run
+        self.count += len(batch.items)
+        if self.count >= self.batch_size:
             self.flush()
         return batch
 
     def flush(self) -> None:
-        run = self.spider.run
-        pending, self.pending = self.pending, []
-        try:
-            counts: StoreCounts = store_items(run.session, run.source_id, pending, run.run_id)
-        except SQLAlchemyError as error:
-            run.session.rollback()  # the session stays usable for the run record
-            run.record(StoreFailed(f"storing {len(pending)} items failed: {error.__class__.__name__}: "
-                                   f"{str(error).splitlines()[0]}", url=pending[0][0].url))
-            return
-        run.counters["items_new"] += counts.new
-        run.counters["items_updated"] += counts.updated
-        run.counters["items_unchanged"] += counts.unchanged
+        waiting, self.waiting, self.count = self.waiting, {}, 0
+        for run in waiting.values():
+            run.store_pending()
 
     def close_spider(self) -> None:
-        if self.pending:
-            self.flush()
+        if self.timer.running:
+            self.timer.stop()
+        self.flush()

@@ -8,12 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.archive import ReplayIndex, WarcRecorder
 from crawler.config import Config, SourceConfig
-from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, SuspiciousEmpty
+from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, StoreFailed, SuspiciousEmpty
+from crawler.items import CandidateItem
 from crawler.storage import documents, runs
+from crawler.storage.documents import Evidence
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,28 @@ class RunContext:
     followed: set[str] = field(default_factory=set)  # detail URLs requested in this run
     on_progress: Callable[[str, str], None] | None = None
     status_at_finish: str | None = None
+    # Items that passed the pipelines and wait to be stored (see store_pending).
+    pending: list[tuple[CandidateItem, Evidence | None]] = field(default_factory=list)
+    # Requests and batches of this source still on their way through the crawler, whether all its
+    # start requests are out, and what to call when both say it is done (see crawler.group).
+    work: int = 0
+    started: bool = False
+    when_done: Callable[[RunContext], None] | None = None
+
+    def begin_work(self) -> None:
+        self.work += 1
+
+    def end_work(self) -> None:
+        self.work -= 1
+        self._check_done()
+
+    def mark_started(self) -> None:
+        self.started = True
+        self._check_done()
+
+    def _check_done(self) -> None:
+        if self.work <= 0 and self.started and self.status_at_finish is None and self.when_done is not None:
+            self.when_done(self)
 
     def progress(self, event: str) -> None:
         if self.on_progress is not None:
@@ -81,7 +106,23 @@ class RunContext:
             self.record(SuspiciousEmpty(
                 f"source yielded 0 items, last run had {last_ok.items_parsed}", url=url))
 
+    def store_pending(self) -> None:
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            counts = documents.store_items(self.session, self.source_id, pending, self.run_id)
+        except SQLAlchemyError as error:
+            self.session.rollback()  # the session stays usable for the run record
+            self.record(StoreFailed(f"storing {len(pending)} items failed: {error.__class__.__name__}: "
+                                    f"{str(error).splitlines()[0]}", url=pending[0][0].url))
+            return
+        self.counters["items_new"] += counts.new
+        self.counters["items_updated"] += counts.updated
+        self.counters["items_unchanged"] += counts.unchanged
+
     def finish(self) -> str:
+        self.store_pending()
         self.check_not_empty()
         status = self.status()
         if status == "ok" and self.fresh_validators:
@@ -97,8 +138,8 @@ class RunContext:
 
 
 class CrawlerBound:
-    """Base of Regwatch's middlewares and pipelines: they reach the source's spider and run
-    through the crawler (Scrapy no longer passes the spider to their methods)."""
+    """Base of Regwatch's middlewares and pipelines: they reach the run of the source a request
+    belongs to through the crawler's spider (see crawler.group)."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -107,10 +148,5 @@ class CrawlerBound:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    @property
-    def spider(self):
-        return self.crawler.spider
-
-    @property
-    def run(self) -> RunContext | None:
-        return getattr(self.crawler.spider, "run", None)
+    def run_for(self, request) -> RunContext | None:
+        return self.crawler.spider.run_for(request)

@@ -1,4 +1,4 @@
-"""Runs a crawl: one Scrapy crawler per source in one process, each with its own run record."""
+"""Runs a crawl: the sources share Scrapy crawlers (see crawler.group), each source with its own run record."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+# Imported with the runner, not inside the first crawl: Scrapy's deprecation shims in this module
+# call inspect.stack(), which reads the source of every frame of the reactor's deep stack.
+import scrapy.core.downloader.handlers.http11  # noqa: F401
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
@@ -16,9 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.archive import ReplayIndex, WarcRecorder
 from crawler.config import Config, ConfigError, SourceConfig
 from crawler.errors import RegwatchError
+from crawler.group import group_spider_class, settings_key
 from crawler.run import RunContext
 from crawler.settings_copy import CrawlerSettings
 from crawler.storage import db, runs
+
+COUNTERS = ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged")
 
 
 @dataclass
@@ -59,14 +65,13 @@ def politeness(crawl: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def spider_for_source(spider_class: type, config: Config, source: SourceConfig, replay: bool) -> type:
-    """A subclass carrying this source's own crawl overrides (e.g. a slower delay) as Scrapy's
-    per-spider custom_settings; -s on the command line still wins."""
+def source_custom_settings(spider_class: type, config: Config, source: SourceConfig, replay: bool) -> dict:
+    """The spider's own settings and this source's crawl overrides (e.g. a slower delay), applied
+    as Scrapy's per-spider custom_settings; -s on the command line still wins."""
     overrides = {}
     if source.crawl and not replay:
         overrides = politeness(source.crawl_settings(config.crawl).model_dump())
-    custom = {**(spider_class.custom_settings or {}), **overrides}
-    return type(spider_class.__name__, (spider_class,), {"custom_settings": custom})
+    return {**(spider_class.custom_settings or {}), **overrides}
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, str]:
@@ -89,14 +94,18 @@ def select_sources(config: Config, source_ids: list[str] | None) -> list[SourceC
 class Crawl:
     def __init__(self, config: Config, source_ids: list[str] | None = None, since: date | None = None,
                  replay: list[Path] | None = None, overrides: dict[str, str] | None = None,
-                 on_progress: Callable[[str, str], None] | None = None):
+                 on_progress: Callable[[str, str], None] | None = None, database_ready: bool = False):
+        """database_ready: the schema is current and the sources table synced (a parent process
+        did it before dealing the sources to several crawls, see crawler.parallel)."""
         self.config, self.since, self.on_progress = config, since, on_progress
+        self.database_ready = database_ready
         self.sources = select_sources(config, source_ids)
         self.replay = ReplayIndex(replay) if replay else None
         self.settings = base_settings(config, overrides, replay=self.replay is not None)
         self.now = self._clock()
         engine = db.get_engine(config.database_url)
-        db.upgrade_schema(engine)
+        if not database_ready:
+            db.upgrade_schema(engine)
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.contexts: list[RunContext] = []
 
@@ -111,17 +120,24 @@ class Crawl:
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         return datetime.now(UTC)
 
-    def _context(self, session: Session, source: SourceConfig) -> RunContext:
-        runs.close_abandoned_runs(session, source.id)
-        run_id = runs.start_run(session, source.id, replay=self.replay is not None)
-        context = RunContext(source=source, config=self.config, session=session, run_id=run_id, now=self.now,
-                             since=self.since, replay=self.replay, on_progress=self.on_progress,
-                             validators=runs.load_validators(session, source.id))
-        if self.config.archive.enabled and self.replay is None:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-            path = self.config.archive_dir / source.id / f"{stamp}-run{run_id}.warc.gz"
-            context.recorder = WarcRecorder(path, self.config.archive_dir)
-        return context
+    def _contexts(self, session: Session) -> list[RunContext]:
+        """A run record per selected source, all started in one transaction."""
+        source_ids = [source.id for source in self.sources]
+        runs.close_abandoned_runs(session, *source_ids)
+        run_ids = runs.start_runs(session, source_ids, replay=self.replay is not None)
+        validators = runs.load_validators_of(session, source_ids)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        contexts = []
+        for source in self.sources:
+            run_id = run_ids[source.id]
+            context = RunContext(source=source, config=self.config, session=session, run_id=run_id, now=self.now,
+                                 since=self.since, replay=self.replay, on_progress=self.on_progress,
+                                 validators=validators.get(source.id, {}))
+            if self.config.archive.enabled and self.replay is None:
+                path = self.config.archive_dir / source.id / f"{stamp}-run{run_id}.warc.gz"
+                context.recorder = WarcRecorder(path, self.config.archive_dir)
+            contexts.append(context)
+        return contexts
 
     def spider_class(self, loader: SpiderLoader, source: SourceConfig) -> type:
         """The spider for a source (add_by_url swaps in one that fetches a single URL)."""
@@ -131,13 +147,13 @@ class Crawl:
         # One session for every source: all of them run in the reactor's thread, and each
         # database step commits at once, so no source holds a connection for long.
         session = self.sessions()
-        runs.sync_sources(session, self.config.sources)
+        if not self.database_ready:
+            runs.sync_sources(session, self.config.sources)
         process = CrawlerProcess(self.settings)
-        loader = SpiderLoader.from_settings(self.settings)
-        started = False
-        for source in self.sources:
-            context = self._context(session, source)
-            self.contexts.append(context)
+        loader = process.spider_loader
+        groups: dict[str, tuple[dict, list]] = {}
+        self.contexts = self._contexts(session)
+        for source, context in zip(self.sources, self.contexts, strict=True):
             try:
                 spider_class = self.spider_class(loader, source)
             except KeyError:
@@ -146,15 +162,16 @@ class Crawl:
                 context.finish()
                 continue
             try:
-                spider_class(source=source)  # fails fast when the source lacks a key or URL
+                spider = spider_class(source=source, run=context)  # fails fast without a key or URL
             except RegwatchError as error:
                 context.record(error)
                 context.finish()
                 continue
-            process.crawl(spider_for_source(spider_class, self.config, source, self.replay is not None),
-                          source=source, run=context)
-            started = True
-        if started:
+            custom = source_custom_settings(spider_class, self.config, source, self.replay is not None)
+            groups.setdefault(settings_key(custom), (custom, []))[1].append(spider)
+        if groups:
+            for custom, members in groups.values():
+                process.crawl(group_spider_class(custom), members=members, replay=self.replay)
             process.start()
         outcomes = [self._outcome(context) for context in self.contexts]
         session.close()
@@ -164,7 +181,6 @@ class Crawl:
     def _outcome(context: RunContext) -> SourceOutcome:
         if context.status_at_finish is None:  # the reactor stopped before this spider closed
             context.finish()
-        counters = {name: context.counters[name] for name in
-                    ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged")}
+        counters = {name: context.counters[name] for name in COUNTERS}
         return SourceOutcome(context.source_id, context.run_id, context.status_at_finish, counters,
                              [str(error) for error in context.errors])

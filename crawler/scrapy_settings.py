@@ -1,5 +1,5 @@
 """Scrapy project settings shared by every source; config.yaml's crawl block is layered on top
-(see crawler.runner.source_settings) and `-s NAME=VALUE` on top of that."""
+(see crawler.runner.base_settings) and `-s NAME=VALUE` on top of that."""
 
 BOT_NAME = "regwatch"
 SPIDER_MODULES = ["spiders"]
@@ -7,6 +7,7 @@ NEWSPIDER_MODULE = "spiders"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening ports in a crawler
 LOG_LEVEL = "WARNING"
+DOWNLOADER = "crawler.downloader.PoliteDownloader"  # keeps CONCURRENT_REQUESTS_PER_DOMAIN (see there)
 REDIRECT_MAX_TIMES = 10
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
@@ -22,37 +23,32 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.WarcRecordMiddleware": 950,
     "crawler.middlewares.WarcReplayMiddleware": 960,
 }
-# Components that would do nothing here (no allowed_domains, HTTP auth, HTTP cache, depth limits;
-# Regwatch keeps its own counters) are left out: each is built once per source's crawler.
-DOWNLOADER_MIDDLEWARES.update({
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
-    "scrapy.downloadermiddlewares.stats.DownloaderStats": None,
-    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
-})
-SPIDER_MIDDLEWARES = {
-    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
-    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
-    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+# Scrapy's built-in components, only those that do something here: no allowed_domains, HTTP auth,
+# HTTP cache or depth limits, and Regwatch keeps its own run record instead of Scrapy's log stats,
+# telnet console or memory watch. Listing them (not disabling them with None) also spares every
+# crawl importing their modules (twisted.conch, aiohttp...).
+DOWNLOADER_MIDDLEWARES_BASE = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": 700,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
 }
+SPIDER_MIDDLEWARES_BASE = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
+}
+EXTENSIONS_BASE = {"scrapy.extensions.corestats.CoreStats": 0}
 # Spiders yield one batch per response (crawler.pipelines.ScrapedBatch), so Scrapy's 100
 # parallel item slots per response would be 100 idle asyncio tasks.
 CONCURRENT_ITEMS = 4
 EXTENSIONS = {"crawler.extension.RunRecorder": 0}
-
-# Each source is its own crawler: extensions that add timers or files per crawler cost more than
-# they tell here (Regwatch keeps its own run record).
-EXTENSIONS.update({
-    "scrapy.extensions.logstats.LogStats": None,
-    "scrapy.extensions.memusage.MemoryUsage": None,
-    "scrapy.extensions.feedexport.FeedExporter": None,
-    "scrapy.extensions.spiderstate.SpiderState": None,
-    "scrapy.extensions.memdebug.MemoryDebugger": None,
-    "scrapy.extensions.closespider.CloseSpider": None,
-    "scrapy.extensions.throttle.AutoThrottle": None,
-    "scrapy.extensions.telnet.TelnetConsole": None,
-    "scrapy.extensions.remote_control.RemoteControl": None,
-    "scrapy.extensions.logcount.LogCount": None,
-})
-DOWNLOAD_HANDLERS = {"s3": None, "ftp": None}
+_HTTP = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+DOWNLOAD_HANDLERS_BASE = {"http": _HTTP, "https": _HTTP}  # no s3, ftp, file or data URLs
 STATS_DUMP = False

@@ -15,8 +15,7 @@ from scrapy.http import Response
 from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import first_paragraph
-from crawler.pipelines import ScrapedBatch
-from spiders.base import HtmlListingSpider, evidence_of, text_of
+from spiders.base import HtmlListingSpider, text_of
 
 _SHOWN_DATE = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]* \d{1,2}, \d{4}\b")
 # The category label of a card (Announcements, Product, Policy, ...); its class names it "subject".
@@ -49,7 +48,7 @@ class AnthropicNewsSpider(HtmlListingSpider):
             return
         complete = [item for item in items if item.summary]
         if complete:
-            yield ScrapedBatch(complete, evidence_of(response))
+            yield self.batch(response, complete)
         yield from super().follow(response, [item for item in items if not item.summary])
 
     def parse_detail(self, response: Response) -> Iterator[CandidateItem]:

@@ -20,6 +20,7 @@ from crawler.config import SourceConfig
 from crawler.encoding import decode_body
 from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, Unparseable
 from crawler.failures import classify_failure
+from crawler.group import SOURCE_META
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, html_to_text, local_date, parse_date
 from crawler.pipelines import ScrapedBatch
@@ -44,6 +45,12 @@ def blocked_reason(response: Response) -> str | None:
     head = response.body[:60_000].decode("utf-8", "ignore")
     match = _BLOCK_MARKERS.search(head)
     return f"page is an anti-bot challenge ({match.group(0)!r})" if match else None
+
+
+def raise_if_blocked(response: Response) -> None:
+    reason = blocked_reason(response)
+    if reason:
+        raise SourceBlocked(reason, url=response.url)
 
 
 class RegwatchSpider(scrapy.Spider):
@@ -89,16 +96,39 @@ class RegwatchSpider(scrapy.Spider):
             yield self.request(self.url_for(key))
 
     def request(self, url: str, meta: dict | None = None, **kwargs: Any) -> Request:
-        meta = dict(meta or {})
+        meta = {**(meta or {}), SOURCE_META: self.source.id}
         if self.source.proxy:
             meta["proxy"] = self.source.proxy
-        kwargs.setdefault("callback", self.handle)
+        callback = kwargs.pop("callback", self.handle)
+        if self.run is not None:  # the run is done once each of its requests is answered or failed
+            self.run.begin_work()
+            callback = self._tracked(callback)
         # Not Scrapy's dupefilter: it would silently swallow a redirect loop. Sources dedupe
         # their own follow-ups (see follow), and the database dedupes items.
-        return Request(url, errback=self.on_error, meta=meta, dont_filter=True, **kwargs)
+        return Request(url, callback=callback, errback=self.on_error, meta=meta, dont_filter=True, **kwargs)
+
+    def _tracked(self, callback: Callable[..., Any]) -> Callable[..., Iterator[Any]]:
+        # A plain function returning a generator: Scrapy reads the source of every new generator
+        # function it is handed as a callback (to warn about `return value`), once per request here.
+        def tracked(response: Response, **kwargs: Any) -> Iterator[Any]:
+            try:
+                output = callback(response, **kwargs)
+            except BaseException:
+                self.run.end_work()
+                raise
+            return self._ending_work(output)
+
+        return tracked
+
+    def _ending_work(self, output: Iterable[Any] | None) -> Iterator[Any]:
+        try:
+            yield from output or ()
+        finally:
+            self.run.end_work()
 
     def on_error(self, failure) -> None:
         self.run.record(classify_failure(failure))
+        self.run.end_work()
 
     # --- parsing -------------------------------------------------------------------------------
 
@@ -106,13 +136,24 @@ class RegwatchSpider(scrapy.Spider):
         raise NotImplementedError
 
     def parse_response(self, response: Response) -> list[Result]:
-        """The pure part: a recorded response in, candidate items (and follow-up requests) out."""
-        reason = blocked_reason(response)
-        if reason:
-            raise SourceBlocked(reason, url=response.url)
+        """The pure part: a recorded response in, candidate items (and follow-up requests) out.
+
+        An XML document (a feed, an XML API) that parses into items is no anti-bot page: it is
+        searched for one only when it does not (the search costs more than reading a feed)."""
+        xml = response.body[:100].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
+        if not xml:
+            raise_if_blocked(response)
         if self.redecode and isinstance(response, TextResponse):
             response = decoded(response, self.source.language)
-        return list(self.parser_for(response.url)(response))
+        try:
+            results = list(self.parser_for(response.url)(response))
+        except Unparseable:
+            if xml:
+                raise_if_blocked(response)
+            raise
+        if xml and not results:
+            raise_if_blocked(response)
+        return results
 
     def parse(self, response: Response) -> Iterator[Any]:
         return self.handle(response)
@@ -145,7 +186,7 @@ class RegwatchSpider(scrapy.Spider):
         """Store items; from an index with fetch_details, fetch the detail pages of new ones."""
         if not (self.fetch_details and self.is_index(response.url)):
             if items:
-                yield ScrapedBatch(items, evidence_of(response))
+                yield self.batch(response, items)
             return
         wanted = {canonical_url(item.url): item for item in items}
         stored = self.run.stored_urls(list(wanted))
@@ -153,6 +194,12 @@ class RegwatchSpider(scrapy.Spider):
             if url not in stored and url not in self.run.followed:
                 self.run.followed.add(url)
                 yield self.request(item.url, meta={"listing_item": item})
+
+    def batch(self, response: Response, items: list[CandidateItem]) -> ScrapedBatch:
+        """Items on their way to the pipelines, with the response's evidence and this run."""
+        if self.run is not None:
+            self.run.begin_work()  # until the pipelines are through with it
+        return ScrapedBatch(items, evidence_of(response), self.run)
 
     def parse_detail(self, response: Response) -> Iterable[Result]:
         raise NotImplementedError(f"{type(self).__name__} reads no detail pages")
@@ -257,6 +304,7 @@ class FeedSpider(RegwatchSpider):
 
     def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
         return self.parse_feed if self.is_index(url) else self.parse_detail
+
 
     def parse_feed(self, response: Response) -> Iterator[Result]:
         content_type = response.headers.get(b"Content-Type", b"application/xml").decode("latin-1")

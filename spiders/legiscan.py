@@ -18,8 +18,7 @@ from scrapy.http import Request, Response
 from crawler.errors import Unauthorized, Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url
-from crawler.pipelines import ScrapedBatch
-from spiders.base import JsonApiSpider, evidence_of, load_json
+from spiders.base import JsonApiSpider, load_json
 from spiders.us_common import KeyedApiMixin, bill_number
 
 # LegiScan's status codes (API manual, "Static Values").
@@ -78,7 +77,7 @@ class LegiScanSpider(KeyedApiMixin, JsonApiSpider):
         """Bills from a search are fetched whole (getBill) when new or recently acted on."""
         if self.op_of(response.url) != "getSearch":
             if items:
-                yield ScrapedBatch(items, evidence_of(response))
+                yield self.batch(response, items)
             return
         stored = self.run.stored_urls([canonical_url(item.url) for item in items])
         for item in items:

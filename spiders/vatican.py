@@ -21,8 +21,7 @@ from scrapy.http import Response
 from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, first_paragraph
-from crawler.pipelines import ScrapedBatch
-from spiders.base import HtmlListingSpider, evidence_of, text_of
+from spiders.base import HtmlListingSpider, text_of
 from spiders.intl_common import day_first_date, long_date
 from spiders.pdf_text import PdfDetails, opening_prose, read_pdf
 
@@ -108,7 +107,7 @@ class VaticanLawsSpider(PdfDetails, HtmlListingSpider):
         since = self.now.date() - timedelta(days=self.read_pdfs_days)
         older = [item for item in new if item.published is None or item.published < since]
         if older:
-            yield ScrapedBatch(older, evidence_of(response))
+            yield self.batch(response, older)
         yield from super().follow(response, [item for item in new if item not in older])
 
     def parse_detail(self, response: Response) -> Iterator[CandidateItem]:

@@ -34,6 +34,8 @@ class LoopbackSite:
         self.routes: dict[str, Reply | Handler] = {}
         self.fallback: Handler | None = None  # answers paths with no exact route
         self.requests: list[SeenRequest] = []
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once (politeness)
+        self._lock = threading.Lock()
         site = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -45,16 +47,23 @@ class LoopbackSite:
                     reply = Reply(404, b"not found", {"Content-Type": "text/plain"})
                 else:
                     reply = route(seen) if callable(route) else route
-                time.sleep(reply.delay_s)
+                with site._lock:
+                    site.in_flight += 1
+                    site.most_in_flight = max(site.most_in_flight, site.in_flight)
                 try:
+                    time.sleep(reply.delay_s)
                     self._reply(seen, reply)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
+                finally:
+                    with site._lock:
+                        site.in_flight -= 1
 
             def _reply(self, seen: SeenRequest, reply: Reply) -> None:
                 if reply.etag and seen.headers.get("if-none-match") == reply.etag:
                     self.send_response(304)
                     self.send_header("ETag", reply.etag)
+                    self.send_header("Connection", "close")
                     self.end_headers()
                     return
                 self.send_response(reply.status)
@@ -63,6 +72,10 @@ class LoopbackSite:
                 if reply.etag:
                     self.send_header("ETag", reply.etag)
                 self.send_header("Content-Length", str(len(reply.body)))
+                # http.server speaks HTTP/1.0 and hangs up after each reply; saying so keeps Twisted
+                # from pooling the connection and sending the next request (a POST, which it does
+                # not resend) down a socket that is already closed.
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(reply.body)
 

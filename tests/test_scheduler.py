@@ -278,9 +278,11 @@ def test_crashing_spider_is_recorded_and_the_service_keeps_crawling(site, tmp_pa
 
 def test_sigterm_mid_crawl_records_the_stopped_run_and_a_restart_does_not_repeat_it(site, tmp_path, served,
                                                                                    database_url):
-    site.routes["/feed.xml"] = Reply(200, rss(site.base, 1).encode(), {"Content-Type": FEED_TYPE}, delay_s=4)
+    # Scrapy lets an in-flight download finish after SIGTERM (a run that then completes is ok);
+    # this one outlasts the stop grace, so the service has to stop it.
+    site.routes["/feed.xml"] = Reply(200, rss(site.base, 1).encode(), {"Content-Type": FEED_TYPE}, delay_s=6)
     config = write_config(tmp_path, [feed_source(site, "agency")], crawl={"timeout_s": 60},
-                          storage=storage(database_url), service={"tick": "1s"})
+                          storage=storage(database_url), service={"tick": "1s", "stop_grace": "2s"})
     service = served(config)
     wait_for(lambda: site.hits("/feed.xml"), what="the crawl to start")
     began = time.monotonic()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crawler.config import SourceConfig
@@ -31,10 +31,16 @@ def sync_sources(session: Session, sources: list[SourceConfig]) -> None:
 
 
 def start_run(session: Session, source_id: str, replay: bool = False) -> int:
-    run = CrawlRun(source_id=source_id, started_at=now_utc(), status="running", replay=replay)
-    session.add(run)
+    return start_runs(session, [source_id], replay)[source_id]
+
+
+def start_runs(session: Session, source_ids: list[str], replay: bool = False) -> dict[str, int]:
+    """A 'running' run per source, in one transaction (a crawl starts them all at once)."""
+    started = {source_id: CrawlRun(source_id=source_id, started_at=now_utc(), status="running", replay=replay)
+               for source_id in source_ids}
+    session.add_all(started.values())
     session.commit()
-    return run.id
+    return {source_id: run.id for source_id, run in started.items()}
 
 
 def record_error(session: Session, run_id: int, kind: str, message: str, url: str | None) -> None:
@@ -46,13 +52,10 @@ def record_error(session: Session, run_id: int, kind: str, message: str, url: st
 
 
 def finish_run(session: Session, run_id: int, status: str, counters: dict[str, int],
-               warc_file: str | None = None) -> CrawlRun:
-    run = session.get(CrawlRun, run_id)
-    run.status, run.finished_at, run.warc_file = status, now_utc(), warc_file
-    for name, value in counters.items():
-        setattr(run, name, value)
+               warc_file: str | None = None) -> None:
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
+        status=status, finished_at=now_utc(), warc_file=warc_file, **counters))
     session.commit()
-    return run
 
 
 def last_finished_run(session: Session, source_id: str, status: str | None = None) -> CrawlRun | None:
@@ -67,8 +70,21 @@ def run_errors(session: Session, run_id: int) -> list[RunError]:
 
 
 def load_validators(session: Session, source_id: str) -> dict[str, dict[str, str | None]]:
-    rows = session.scalars(select(HttpValidator).where(HttpValidator.source_id == source_id))
-    return {row.url: {"etag": row.etag, "last_modified": row.last_modified} for row in rows}
+    return load_validators_of(session, [source_id]).get(source_id, {})
+
+
+def load_validators_of(session: Session, source_ids: list[str]) -> dict[str, dict[str, dict[str, str | None]]]:
+    """Per source: the ETag/Last-Modified remembered per URL."""
+    found: dict[str, dict[str, dict[str, str | None]]] = {}
+    for chunk in _chunks(source_ids):
+        for row in session.scalars(select(HttpValidator).where(HttpValidator.source_id.in_(chunk))):
+            found.setdefault(row.source_id, {})[row.url] = {"etag": row.etag, "last_modified": row.last_modified}
+    return found
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    """IN lists of a bounded length (SQLite limits bound parameters)."""
+    return [values[start:start + size] for start in range(0, len(values), size)]
 
 
 def save_validators(session: Session, source_id: str, validators: dict[str, dict[str, str | None]]) -> None:
@@ -120,13 +136,15 @@ def source_summaries(session: Session, sources: list[SourceConfig]) -> list[Sour
     return summaries
 
 
-def close_abandoned_runs(session: Session, source_id: str) -> None:
-    """Runs of this source left 'running' by a killed crawl are closed as failed."""
-    stale = session.scalars(select(CrawlRun).where(CrawlRun.source_id == source_id,
-                                                   CrawlRun.finished_at.is_(None)))
-    for run in stale:
-        run.status, run.finished_at = "failed", now_utc()
-        run.error_count += 1
-        session.add(RunError(run_id=run.id, kind="fetch_failed", url=None,
-                             message="the crawl was killed before it finished", at=now_utc()))
+def close_abandoned_runs(session: Session, *source_ids: str,
+                         message: str = "the crawl was killed before it finished") -> None:
+    """Runs of these sources left 'running' by a killed crawl are closed as failed."""
+    for chunk in _chunks(list(source_ids)):
+        stale = session.scalars(select(CrawlRun).where(CrawlRun.source_id.in_(chunk),
+                                                       CrawlRun.finished_at.is_(None)))
+        for run in stale:
+            run.status, run.finished_at = "failed", now_utc()
+            run.error_count += 1
+            session.add(RunError(run_id=run.id, kind="fetch_failed", url=None,
+                                 message=message, at=now_utc()))
     session.commit()
