@@ -48,6 +48,7 @@ class RunRecorder:
             run.end_work()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        spider.finish_done()
         for run in spider.runs():
             if run.status_at_finish is not None:  # finished as soon as it was done
                 continue

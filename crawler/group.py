@@ -18,14 +18,17 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Request
 from scrapy.utils.httpobj import urlparse_cached
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.errors import ProcessingFailed, RegwatchError
+from crawler.storage import documents
 
 if TYPE_CHECKING:
     from crawler.archive import ReplayIndex
     from crawler.run import RunContext
 
 SOURCE_META = "regwatch_source"
+FINISH_BATCH_S = 0.2
 
 
 class SourceGroupSpider(scrapy.Spider):
@@ -38,6 +41,8 @@ class SourceGroupSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.members = {member.source.id: member for member in members}
         self.replay = replay
+        self._done: list[RunContext] = []  # finished sources whose run records wait for finish_done
+        self._finish_call: Any = None
         # Requests no source made (Scrapy's robots.txt fetches) belong to the first source on that host.
         self._by_host: dict[str, Any] = {}
         for member in members:
@@ -46,7 +51,7 @@ class SourceGroupSpider(scrapy.Spider):
 
     async def start(self):
         for member in self.members.values():
-            member.run.when_done = finish_run
+            member.run.when_done = self.run_done
             try:
                 async for request in member.start():
                     yield request
@@ -71,12 +76,48 @@ class SourceGroupSpider(scrapy.Spider):
     def runs(self) -> list[RunContext]:
         return [member.run for member in self.members.values()]
 
+    def run_done(self, run: RunContext) -> None:
+        """A source whose requests and items are all through is finished now, not when the
+        crawler's slowest source is; the sources done within FINISH_BATCH_S of each other close
+        their run records in one transaction (a commit costs more than an unchanged feed)."""
+        self._done.append(run)
+        if self._finish_call is None:
+            from twisted.internet import reactor
 
-def finish_run(run: RunContext) -> None:
-    """A source whose requests and items are all through is finished at once, not when the
-    crawler's slowest source is."""
-    run.finish()
-    run.progress("closed")
+            self._finish_call = reactor.callLater(FINISH_BATCH_S, self.finish_done)
+
+    def finish_done(self) -> None:
+        if self._finish_call is not None and self._finish_call.active():
+            self._finish_call.cancel()
+        self._finish_call = None
+        done, self._done = self._done, []
+        finish_runs(done)
+
+
+def finish_runs(runs: list[RunContext]) -> None:
+    """Store the runs' last items and close their records, all in one transaction. If storing
+    fails (another writer stored the same document meanwhile, a database error), it is rolled
+    back and each run stores its own items, with the per-source retry and error record."""
+    if not runs:
+        return
+    session = runs[0].session
+    waiting = [run for run in runs if run.pending]
+    try:
+        counts = [documents.store_items(session, run.source_id, run.pending, run.run_id, commit=False, retry=False)
+                  for run in waiting]
+    except SQLAlchemyError:
+        session.rollback()
+        for run in waiting:
+            run.store_pending()
+    else:
+        for run, stored in zip(waiting, counts, strict=True):
+            run.pending = []
+            run.count_stored(stored)
+    for run in runs:
+        run.finish(commit=False)
+    session.commit()
+    for run in runs:
+        run.progress("closed")
 
 
 def settings_key(custom_settings: dict[str, Any]) -> str:

@@ -59,7 +59,8 @@ class RunContext:
 
     def _check_done(self) -> None:
         if self.work <= 0 and self.started and self.status_at_finish is None and self.when_done is not None:
-            self.when_done(self)
+            when_done, self.when_done = self.when_done, None  # once
+            when_done(self)
 
     def progress(self, event: str) -> None:
         if self.on_progress is not None:
@@ -106,33 +107,39 @@ class RunContext:
             self.record(SuspiciousEmpty(
                 f"source yielded 0 items, last run had {last_ok.items_parsed}", url=url))
 
-    def store_pending(self) -> None:
+    def store_pending(self, commit: bool = True) -> None:
         pending, self.pending = self.pending, []
         if not pending:
             return
         try:
-            counts = documents.store_items(self.session, self.source_id, pending, self.run_id)
+            counts = documents.store_items(self.session, self.source_id, pending, self.run_id, commit=commit)
         except SQLAlchemyError as error:
             self.session.rollback()  # the session stays usable for the run record
             self.record(StoreFailed(f"storing {len(pending)} items failed: {error.__class__.__name__}: "
                                     f"{str(error).splitlines()[0]}", url=pending[0][0].url))
             return
+        self.count_stored(counts)
+
+    def count_stored(self, counts: documents.StoreCounts) -> None:
         self.counters["items_new"] += counts.new
         self.counters["items_updated"] += counts.updated
         self.counters["items_unchanged"] += counts.unchanged
 
-    def finish(self) -> str:
-        self.store_pending()
+    def finish(self, commit: bool = True) -> str:
+        """Store the last items and close the run record, in one transaction; commit=False leaves
+        the commit to the caller (crawler.group closes the runs done together in one)."""
+        self.store_pending(commit=False)
         self.check_not_empty()
         status = self.status()
         if status == "ok" and self.fresh_validators:
-            runs.save_validators(self.session, self.source_id, self.fresh_validators)
+            runs.save_validators(self.session, self.source_id, self.fresh_validators, commit=False)
         if self.recorder is not None:
             self.recorder.close()
         counter_names = ("requests", "not_modified", "items_parsed", "items_new", "items_updated",
                          "items_unchanged")
         runs.finish_run(self.session, self.run_id, status, {n: self.counters[n] for n in counter_names},
-                        warc_file=self.recorder.relative_name if self.recorder and self.counters["requests"] else None)
+                        warc_file=self.recorder.relative_name if self.recorder and self.counters["requests"] else None,
+                        commit=commit)
         self.status_at_finish = status
         return status
 

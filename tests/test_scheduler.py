@@ -356,7 +356,8 @@ def test_failing_source_backs_off_is_reported_broken_and_recovers_by_itself(site
                                                          "Regwatch: Source agency is ok"]
     assert "2 failed runs in a row; last error fetch_failed" in webhook.posts[0]["message"]
     statuses = [status for status, _ in finished_runs(config, "agency")]
-    assert statuses[:2] == ["failed", "failed"] and statuses[-1] == "ok"
+    # The 2 s schedule may start one more run before Ctrl-C, which then stops it: it ends failed.
+    assert statuses[:2] == ["failed", "failed"] and "ok" in statuses[2:]
 
 
 STAND_IN_WEB_APP = """

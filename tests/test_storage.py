@@ -123,6 +123,9 @@ def test_validators_round_trip(session):
     assert runs.load_validators(session, "federal-register") == {
         "https://x/feed": {"etag": '"abc"', "last_modified": None}
     }
+    changed = {"etag": None, "last_modified": "Thu, 06 Feb 2025 10:00:00 GMT"}
+    runs.save_validators(session, "federal-register", {"https://x/feed": changed, "https://x/other": changed})
+    assert runs.load_validators(session, "federal-register") == {"https://x/feed": changed, "https://x/other": changed}
 
 
 def test_store_throughput_floor(session):

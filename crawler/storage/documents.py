@@ -138,7 +138,7 @@ def _apply_updates(session: Session, changed: list[tuple[int, int, CandidateItem
 
 
 def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateItem, Evidence | None]],
-                run_id: int | None) -> StoreCounts:
+                run_id: int | None, commit: bool) -> StoreCounts:
     latest = {item.url: (item, evidence) for item, evidence in batch}  # a URL twice in one batch: last wins
     items = [item for item, _ in latest.values()]
     existing = _find_existing(session, source_id, items)
@@ -163,24 +163,29 @@ def _store_once(session: Session, source_id: str, batch: list[tuple[CandidateIte
                 [(doc_id, item) for doc_id, _, item, _ in changed])
     relink_unchanged(session, source_id, unchanged)
     counts.new, counts.updated = len(fresh), len(changed)
-    session.commit()
+    if commit:
+        session.commit()
     return counts
 
 
 def store_items(session: Session, source_id: str, batch: list[tuple[CandidateItem, Evidence | None]],
-                run_id: int | None = None) -> StoreCounts:
+                run_id: int | None = None, commit: bool = True, retry: bool = True) -> StoreCounts:
     """Insert new documents, version changed ones, leave unchanged ones untouched.
 
     Another writer may have stored the same document meanwhile; the unique constraints then
     refuse our insert, and a second pass sees their row and treats ours as a re-sighting.
+    With commit=False the caller commits; with retry=False a conflict is raised to the caller,
+    whose other uncommitted work a retry here would roll back.
     """
     if not batch:
         return StoreCounts()
     try:
-        return _store_once(session, source_id, batch, run_id)
+        return _store_once(session, source_id, batch, run_id, commit)
     except IntegrityError:
+        if not retry:
+            raise
         session.rollback()
-        return _store_once(session, source_id, batch, run_id)
+        return _store_once(session, source_id, batch, run_id, commit)
 
 
 def item_from_row(document: Document) -> CandidateItem:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.config import SourceConfig
@@ -52,10 +53,11 @@ def record_error(session: Session, run_id: int, kind: str, message: str, url: st
 
 
 def finish_run(session: Session, run_id: int, status: str, counters: dict[str, int],
-               warc_file: str | None = None) -> None:
+               warc_file: str | None = None, commit: bool = True) -> None:
     session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
         status=status, finished_at=now_utc(), warc_file=warc_file, **counters))
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def last_finished_run(session: Session, source_id: str, status: str | None = None) -> CrawlRun | None:
@@ -87,12 +89,26 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
     return [values[start:start + size] for start in range(0, len(values), size)]
 
 
-def save_validators(session: Session, source_id: str, validators: dict[str, dict[str, str | None]]) -> None:
-    for url, values in validators.items():
-        row = session.get(HttpValidator, (source_id, url)) or HttpValidator(source_id=source_id, url=url)
-        row.etag, row.last_modified = values.get("etag"), values.get("last_modified")
-        session.add(row)
-    session.commit()
+def save_validators(session: Session, source_id: str, validators: dict[str, dict[str, str | None]],
+                    commit: bool = True) -> None:
+    """Remember each URL's ETag/Last-Modified: one upsert, not a read and a write per URL."""
+    if validators:
+        rows = [{"source_id": source_id, "url": url, "etag": values.get("etag"),
+                 "last_modified": values.get("last_modified")} for url, values in validators.items()]
+        table = HttpValidator.__table__
+        upsert = _dialect_insert(session)(table)
+        session.connection().execute(upsert.on_conflict_do_update(
+            index_elements=[table.c.source_id, table.c.url],
+            set_={"etag": upsert.excluded.etag, "last_modified": upsert.excluded.last_modified}), rows)
+    if commit:
+        session.commit()
+
+
+def _dialect_insert(session: Session):
+    """INSERT … ON CONFLICT, which SQLite and PostgreSQL (the two supported stores) both have."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 @dataclass
