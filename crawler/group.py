@@ -18,10 +18,9 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Request
 from scrapy.utils.httpobj import urlparse_cached
-from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.errors import ProcessingFailed, RegwatchError
-from crawler.storage import documents
+from crawler.run import store_pending_of
 
 if TYPE_CHECKING:
     from crawler.archive import ReplayIndex
@@ -95,27 +94,14 @@ class SourceGroupSpider(scrapy.Spider):
 
 
 def finish_runs(runs: list[RunContext]) -> None:
-    """Store the runs' last items and close their records, all in one transaction. If storing
-    fails (another writer stored the same document meanwhile, a database error), it is rolled
-    back and each run stores its own items, with the per-source retry and error record."""
+    """Store the runs' last items and close their records, all in one transaction: a crawl killed
+    meanwhile leaves neither, and the next run stores the items again."""
     if not runs:
         return
-    session = runs[0].session
-    waiting = [run for run in runs if run.pending]
-    try:
-        counts = [documents.store_items(session, run.source_id, run.pending, run.run_id, commit=False, retry=False)
-                  for run in waiting]
-    except SQLAlchemyError:
-        session.rollback()
-        for run in waiting:
-            run.store_pending()
-    else:
-        for run, stored in zip(waiting, counts, strict=True):
-            run.pending = []
-            run.count_stored(stored)
+    store_pending_of(runs, commit=False)
     for run in runs:
         run.finish(commit=False)
-    session.commit()
+    runs[0].session.commit()
     for run in runs:
         run.progress("closed")
 

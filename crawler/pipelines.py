@@ -17,7 +17,7 @@ from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, clean_text, content_hash, first_paragraph
 from crawler.relevance import score
-from crawler.run import CrawlerBound
+from crawler.run import CrawlerBound, store_pending_of
 from crawler.storage.documents import Evidence
 
 if TYPE_CHECKING:
@@ -132,8 +132,7 @@ class StorePipeline(CrawlerBound):
 
     def flush(self) -> None:
         waiting, self.waiting, self.count = self.waiting, {}, 0
-        for run in waiting.values():
-            run.store_pending()
+        store_pending_of(list(waiting.values()))
 
     def close_spider(self) -> None:
         if self.timer.running:

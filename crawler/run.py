@@ -157,3 +157,27 @@ class CrawlerBound:
 
     def run_for(self, request) -> RunContext | None:
         return self.crawler.spider.run_for(request)
+
+
+def store_pending_of(runs: list[RunContext], commit: bool = True) -> None:
+    """The waiting items of many runs (sharing one session) in one transaction; commit=False
+    leaves it open for the caller (finishing runs commit their records with their last items).
+    If storing fails (another writer stored the same document meanwhile, a database error), it is
+    rolled back and each run stores its own items, with the per-source retry and error record."""
+    waiting = [run for run in runs if run.pending]
+    if not waiting:
+        return
+    session = waiting[0].session
+    try:
+        counts = [documents.store_items(session, run.source_id, run.pending, run.run_id, commit=False, retry=False)
+                  for run in waiting]
+        if commit:
+            session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        for run in waiting:
+            run.store_pending()
+        return
+    for run, stored in zip(waiting, counts, strict=True):
+        run.pending = []
+        run.count_stored(stored)
