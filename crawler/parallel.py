@@ -22,8 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.config import Config, SourceConfig
-from crawler.runner import COUNTERS, Crawl, SourceOutcome, select_sources
+from crawler.runner import COUNTERS, Crawl, SourceOutcome, load_crawl_modules, select_sources
 from crawler.storage import db, runs
+
+load_crawl_modules()  # before any fork: see there
 
 # Below this many sources per process, forking costs more than it saves.
 SOURCES_PER_PROCESS = 10

@@ -33,6 +33,7 @@ class TermSet:
     exact_words: re.Pattern[str] | None
     word_names: dict[str, str]  # lower-cased match -> term as written
     substrings: tuple[tuple[str, str], ...]  # (term as written, lower-cased)
+    weights: dict[str, float]  # term as written -> weight of its first entry, in term-file order
 
     @classmethod
     def build(cls, terms: tuple[Term, ...]) -> TermSet:
@@ -44,9 +45,13 @@ class TermSet:
             # scripts without spaces are edges too, so "AI" counts in AI生成内容.
             return re.compile(rf"(?<![{_WORD_CHARS}.])(?:{'|'.join(map(re.escape, chosen))})(?![{_WORD_CHARS}])", flags)
 
+        weights: dict[str, float] = {}
+        for term in terms:
+            weights.setdefault(term.term, term.weight)
         return cls(terms, alternation("word", re.I), alternation("exact_word", 0),
                    {t.term.lower(): t.term for t in terms if t.match == "word"},
-                   tuple((t.term, t.term.lower()) for t in terms if t.match == "substring"))
+                   tuple((t.term, t.term.lower()) for t in terms if t.match == "substring"),
+                   weights)
 
     def found_in(self, text: str) -> set[str]:
         """The terms (as written in the term file) that occur in text."""
@@ -79,10 +84,7 @@ def score(title: str, body: str, extra_terms: tuple[str, ...] = (), terms_file: 
     """
     term_set = load_terms(terms_file, extra_terms)
     in_title, in_body = term_set.found_in(title), term_set.found_in(body)
-    total, matched = 0.0, []
-    for term in term_set.terms:
-        if term.term in in_title or term.term in in_body:
-            if term.term not in matched:
-                matched.append(term.term)
-                total += term.weight * (2 if term.term in in_title else 1)
+    found = in_title | in_body
+    matched = [term for term in term_set.weights if term in found]
+    total = sum(term_set.weights[term] * (2 if term in in_title else 1) for term in matched)
     return Relevance(score=round(1 - 0.5**total, 3), terms=matched)

@@ -14,6 +14,7 @@ import scrapy.core.downloader.handlers.http11  # noqa: F401
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
+from scrapy.utils.misc import load_object
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.archive import ReplayIndex, WarcRecorder
@@ -49,6 +50,27 @@ def base_settings(config: Config, overrides: dict[str, str] | None = None, repla
         settings.set("DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler},
                      priority="cmdline")
     return settings
+
+
+# Settings naming the classes a crawler loads when it is built.
+COMPONENT_SETTINGS = ("DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "EXTENSIONS", "ITEM_PIPELINES")
+CLASS_SETTINGS = ("DOWNLOADER", "SCHEDULER", "DUPEFILTER_CLASS", "SCHEDULER_PRIORITY_QUEUE", "SCHEDULER_MEMORY_QUEUE",
+                  "STATS_CLASS", "LOG_FORMATTER")
+
+
+def load_crawl_modules() -> None:
+    """Import the spider modules and the components a crawler loads on its first build (the
+    cookie middleware alone pulls in tldextract and requests). A crawl of many sources forks its
+    children after this (crawler.parallel), so they share the imports instead of each making them."""
+    settings = CrawlerSettings()
+    settings.setmodule("crawler.scrapy_settings", priority="project")
+    SpiderLoader.from_settings(settings)
+    paths = [path for name in COMPONENT_SETTINGS for path, order in settings.getwithbase(name).items()
+             if order is not None]
+    paths += [settings[name] for name in CLASS_SETTINGS] + list(settings.getwithbase("DOWNLOAD_HANDLERS").values())
+    for path in paths:
+        if isinstance(path, str):
+            load_object(path)
 
 
 def politeness(crawl: dict[str, Any]) -> dict[str, Any]:

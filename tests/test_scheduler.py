@@ -399,7 +399,8 @@ def test_one_command_starts_the_web_app_beside_the_scheduler_and_stops_both(site
             return None
 
     assert wait_for(page, what="the web app") == "sources: agency"
-    assert "crawl:agency" in next_run_times(config)  # and the scheduler runs in the same process
+    # and the scheduler runs in the same process (it may register its jobs just after the app listens)
+    assert wait_for(lambda: "crawl:agency" in next_run_times(config), what="the scheduler's jobs")
     second = served(config, env={"PYTHONPATH": str(stand_in.parent)}, options=("--port", str(port)))
     assert second.process.wait(30) == 1  # the port is taken: says so and exits, crawling nothing
     assert f"the web app could not listen on 127.0.0.1:{port}" in second.output()

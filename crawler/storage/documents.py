@@ -96,15 +96,19 @@ def _version_row(document_id: int, version: int, item: CandidateItem, evidence: 
 
 def _insert_new(session: Session, source_id: str, batch: list[tuple[CandidateItem, Evidence | None]],
                 run_id: int | None, now: datetime) -> list[int]:
-    rows = [{**_document_fields(item), "source_id": source_id, "first_seen_at": now, "version_count": 1}
-            for item, _ in batch]
-    ids = session.scalars(
-        insert(Document).returning(Document.id, sort_by_parameter_order=True), rows
-    ).all()
-    session.execute(insert(DocumentVersion), [
+    """Core inserts: the ORM's bulk path costs more per row than the insert itself. The new ids
+    come back with their URLs, in any order: asking for them in row order makes SQLite insert one
+    row at a time."""
+    table = Document.__table__
+    id_of = dict(session.execute(insert(table).returning(table.c.url, table.c.id), [
+        {**_document_fields(item), "source_id": source_id, "first_seen_at": now, "version_count": 1}
+        for item, _ in batch
+    ]).all())
+    ids = [id_of[item.url] for item, _ in batch]
+    session.execute(insert(DocumentVersion.__table__), [
         _version_row(doc_id, 1, item, evidence, run_id) for doc_id, (item, evidence) in zip(ids, batch, strict=True)
     ])
-    session.execute(insert(TriageState), [
+    session.execute(insert(TriageState.__table__), [
         {"document_id": doc_id, "status": "new", "updated": False, "changed_at": now} for doc_id in ids
     ])
     identifier_rows = [
@@ -112,8 +116,8 @@ def _insert_new(session: Session, source_id: str, batch: list[tuple[CandidateIte
         for doc_id, (item, _) in zip(ids, batch, strict=True) for scheme, value in _unique_ids(item)
     ]
     if identifier_rows:
-        session.execute(insert(DocumentIdentifier), identifier_rows)
-    return list(ids)
+        session.execute(insert(DocumentIdentifier.__table__), identifier_rows)
+    return ids
 
 
 def _apply_updates(session: Session, changed: list[tuple[int, int, CandidateItem, Evidence | None]],
