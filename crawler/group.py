@@ -21,6 +21,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.errors import ProcessingFailed, RegwatchError
 from crawler.run import store_pending_of
+from crawler.storage import runs
 
 if TYPE_CHECKING:
     from crawler.archive import ReplayIndex
@@ -93,16 +94,19 @@ class SourceGroupSpider(scrapy.Spider):
         finish_runs(done)
 
 
-def finish_runs(runs: list[RunContext]) -> None:
+def finish_runs(done: list[RunContext]) -> None:
     """Store the runs' last items and close their records, all in one transaction: a crawl killed
     meanwhile leaves neither, and the next run stores the items again."""
-    if not runs:
+    if not done:
         return
-    store_pending_of(runs, commit=False)
-    for run in runs:
-        run.finish(commit=False)
-    runs[0].session.commit()
-    for run in runs:
+    session = done[0].session
+    store_pending_of(done, commit=False)
+    records = [run.close() for run in done]
+    runs.save_validators_of(session, {run.source_id: run.fresh_validators for run in done
+                                      if run.status_at_finish == "ok" and run.fresh_validators}, commit=False)
+    runs.finish_runs(session, records, commit=False)
+    session.commit()
+    for run in done:
         run.progress("closed")
 
 

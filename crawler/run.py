@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from crawler.storage import documents, runs
 from crawler.storage.documents import Evidence
 
 log = logging.getLogger(__name__)
+
+# What a run record counts (crawl_runs columns of the same names).
+COUNTERS = ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged")
 
 
 @dataclass
@@ -127,21 +131,25 @@ class RunContext:
 
     def finish(self, commit: bool = True) -> str:
         """Store the last items and close the run record, in one transaction; commit=False leaves
-        the commit to the caller (crawler.group closes the runs done together in one)."""
+        the commit to the caller."""
+        record = self.close()
+        if record["status"] == "ok" and self.fresh_validators:
+            runs.save_validators(self.session, self.source_id, self.fresh_validators, commit=False)
+        runs.finish_runs(self.session, [record], commit=commit)
+        return record["status"]
+
+    def close(self) -> dict[str, Any]:
+        """Everything finishing does but writing the run record and the validators, which it
+        returns for the caller to write (crawler.group writes those of many runs at once)."""
         self.store_pending(commit=False)
         self.check_not_empty()
         status = self.status()
-        if status == "ok" and self.fresh_validators:
-            runs.save_validators(self.session, self.source_id, self.fresh_validators, commit=False)
         if self.recorder is not None:
             self.recorder.close()
-        counter_names = ("requests", "not_modified", "items_parsed", "items_new", "items_updated",
-                         "items_unchanged")
-        runs.finish_run(self.session, self.run_id, status, {n: self.counters[n] for n in counter_names},
-                        warc_file=self.recorder.relative_name if self.recorder and self.counters["requests"] else None,
-                        commit=commit)
         self.status_at_finish = status
-        return status
+        warc_file = self.recorder.relative_name if self.recorder and self.counters["requests"] else None
+        return {"run_id": self.run_id, "status": status, "warc_file": warc_file,
+                **{name: self.counters[name] for name in COUNTERS}}
 
 
 class CrawlerBound:

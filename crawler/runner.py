@@ -21,11 +21,9 @@ from crawler.archive import ReplayIndex, WarcRecorder
 from crawler.config import Config, ConfigError, SourceConfig
 from crawler.errors import RegwatchError
 from crawler.group import group_spider_class, settings_key
-from crawler.run import RunContext
+from crawler.run import COUNTERS, RunContext
 from crawler.settings_copy import CrawlerSettings
 from crawler.storage import db, runs
-
-COUNTERS = ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged")
 
 
 @dataclass

@@ -36,6 +36,7 @@ _BLOCK_MARKERS = re.compile(
     r"\$_ts\s*=\s*window\[",  # Ruishu (瑞数) bot wall on Chinese government sites
     re.I,
 )
+_ABSOLUTE_URL = re.compile(r"https?://[^\s/]", re.I)
 
 
 def blocked_reason(response: Response) -> str | None:
@@ -335,6 +336,8 @@ class FeedSpider(RegwatchSpider):
     @staticmethod
     def entry_link(response: Response, entry: Any) -> str:
         link = (entry.get("link") or "").strip()
+        if _ABSOLUTE_URL.match(link):  # most feeds': joining would only take it apart and back
+            return link
         return response.urljoin(link) if link else response.url
 
     def entry_date(self, entry: Any) -> date | None:

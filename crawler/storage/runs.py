@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,8 +54,24 @@ def record_error(session: Session, run_id: int, kind: str, message: str, url: st
 
 def finish_run(session: Session, run_id: int, status: str, counters: dict[str, int],
                warc_file: str | None = None, commit: bool = True) -> None:
-    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
-        status=status, finished_at=now_utc(), warc_file=warc_file, **counters))
+    finish_runs(session, [{"run_id": run_id, "status": status, "warc_file": warc_file, **counters}], commit)
+
+
+def finish_runs(session: Session, records: list[dict[str, Any]], commit: bool = True) -> None:
+    """Close many runs' records in one statement (a crawl's sources finish in bursts). Each record:
+    run_id, status, warc_file and counters, the same keys in every record."""
+    if not records:
+        return
+    table = CrawlRun.__table__
+    names = [name for name in records[0] if name != "run_id"]
+    statement = update(table).where(table.c.id == bindparam("run_id")).values(
+        finished_at=now_utc(), **{name: bindparam(f"new_{name}") for name in names})
+    session.execute(statement, [{"run_id": record["run_id"], **{f"new_{name}": record[name] for name in names}}
+                                for record in records])
+    for record in records:  # run objects this session holds are read again, not left stale
+        loaded = session.identity_map.get(session.identity_key(CrawlRun, record["run_id"]))
+        if loaded is not None:
+            session.expire(loaded)
     if commit:
         session.commit()
 
@@ -91,10 +107,17 @@ def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
 
 def save_validators(session: Session, source_id: str, validators: dict[str, dict[str, str | None]],
                     commit: bool = True) -> None:
-    """Remember each URL's ETag/Last-Modified: one upsert, not a read and a write per URL."""
-    if validators:
-        rows = [{"source_id": source_id, "url": url, "etag": values.get("etag"),
-                 "last_modified": values.get("last_modified")} for url, values in validators.items()]
+    save_validators_of(session, {source_id: validators}, commit)
+
+
+def save_validators_of(session: Session, by_source: dict[str, dict[str, dict[str, str | None]]],
+                       commit: bool = True) -> None:
+    """Remember each URL's ETag/Last-Modified, for many sources: one upsert, not a read and a
+    write per URL."""
+    rows = [{"source_id": source_id, "url": url, "etag": values.get("etag"),
+             "last_modified": values.get("last_modified")}
+            for source_id, validators in by_source.items() for url, values in validators.items()]
+    if rows:
         table = HttpValidator.__table__
         upsert = _dialect_insert(session)(table)
         session.connection().execute(upsert.on_conflict_do_update(
