@@ -37,18 +37,11 @@ class TermSet:
 
     @classmethod
     def build(cls, terms: tuple[Term, ...]) -> TermSet:
-        def alternation(kind: str, flags: int) -> re.Pattern[str] | None:
-            chosen = sorted((t.term for t in terms if t.match == kind), key=len, reverse=True)
-            if not chosen:
-                return None
-            # Word edges that also work for terms ending in punctuation, such as "A.I."; letters of
-            # scripts without spaces are edges too, so "AI" counts in AI生成内容.
-            return re.compile(rf"(?<![{_WORD_CHARS}.])(?:{'|'.join(map(re.escape, chosen))})(?![{_WORD_CHARS}])", flags)
-
         weights: dict[str, float] = {}
         for term in terms:
             weights.setdefault(term.term, term.weight)
-        return cls(terms, alternation("word", re.I), alternation("exact_word", 0),
+        return cls(terms, _alternation([t.term.lower() for t in terms if t.match == "word"]),
+                   _alternation([t.term for t in terms if t.match == "exact_word"]),
                    {t.term.lower(): t.term for t in terms if t.match == "word"},
                    tuple((t.term, t.term.lower()) for t in terms if t.match == "substring"),
                    weights)
@@ -56,13 +49,27 @@ class TermSet:
     def found_in(self, text: str) -> set[str]:
         """The terms (as written in the term file) that occur in text."""
         found: set[str] = set()
-        if self.words is not None:
-            found.update(self.word_names[m.group(0).lower()] for m in self.words.finditer(text))
+        lowered = text.lower()
+        if self.words is not None:  # lower-cased terms in the lower-cased text: twice as fast as re.I
+            found.update(self.word_names[m.group(0)] for m in self.words.finditer(lowered))
         if self.exact_words is not None:
             found.update(m.group(0) for m in self.exact_words.finditer(text))
-        lowered = text.lower()
         found.update(term for term, needle in self.substrings if needle in lowered)
         return found
+
+
+def _alternation(chosen: list[str]) -> re.Pattern[str] | None:
+    """One pattern for all the terms, longest first. Alternatives are grouped by their first
+    character, so at each position of a text the engine tries one group, not every term."""
+    if not chosen:
+        return None
+    by_first: dict[str, list[str]] = {}
+    for term in sorted(set(chosen), key=len, reverse=True):
+        by_first.setdefault(term[0], []).append(re.escape(term[1:]))
+    terms = "|".join(f"{re.escape(first)}(?:{'|'.join(rests)})" for first, rests in by_first.items())
+    # Word edges that also work for terms ending in punctuation, such as "A.I."; letters of
+    # scripts without spaces are edges too, so "AI" counts in AI生成内容.
+    return re.compile(rf"(?<![{_WORD_CHARS}.])(?:{terms})(?![{_WORD_CHARS}])")
 
 
 def _term(entry: dict) -> Term:
