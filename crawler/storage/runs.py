@@ -23,8 +23,10 @@ def now_utc() -> datetime:
 
 def sync_sources(session: Session, sources: list[SourceConfig]) -> None:
     """Mirror the configured sources into the sources table (runs and documents refer to them)."""
+    stored = {row.id: row for chunk in _chunks([source.id for source in sources])
+              for row in session.scalars(select(Source).where(Source.id.in_(chunk)))}
     for source in sources:
-        row = session.get(Source, source.id) or Source(id=source.id)
+        row = stored.get(source.id) or Source(id=source.id)
         row.spider, row.name, row.authority = source.spider, source.name, source.authority
         row.jurisdiction, row.category, row.enabled = source.jurisdiction, source.category, source.enabled
         session.add(row)
