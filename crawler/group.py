@@ -101,7 +101,7 @@ def finish_runs(done: list[RunContext]) -> None:
         return
     session = done[0].session
     store_pending_of(done, commit=False)
-    records = [run.close() for run in done]
+    records = [run.conclude() for run in done]
     runs.save_validators_of(session, {run.source_id: run.fresh_validators for run in done
                                       if run.status_at_finish == "ok" and run.fresh_validators}, commit=False)
     runs.finish_runs(session, records, commit=False)

@@ -132,13 +132,13 @@ class RunContext:
     def finish(self, commit: bool = True) -> str:
         """Store the last items and close the run record, in one transaction; commit=False leaves
         the commit to the caller."""
-        record = self.close()
+        record = self.conclude()
         if record["status"] == "ok" and self.fresh_validators:
             runs.save_validators(self.session, self.source_id, self.fresh_validators, commit=False)
         runs.finish_runs(self.session, [record], commit=commit)
         return record["status"]
 
-    def close(self) -> dict[str, Any]:
+    def conclude(self) -> dict[str, Any]:
         """Everything finishing does but writing the run record and the validators, which it
         returns for the caller to write (crawler.group writes those of many runs at once)."""
         self.store_pending(commit=False)
