@@ -20,8 +20,7 @@ from scrapy.http import Request
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.errors import ProcessingFailed, RegwatchError
-from crawler.run import store_pending_of
-from crawler.storage import runs
+from crawler.run import finish_together, store_pending_of
 
 if TYPE_CHECKING:
     from crawler.archive import ReplayIndex
@@ -99,13 +98,8 @@ def finish_runs(done: list[RunContext]) -> None:
     meanwhile leaves neither, and the next run stores the items again."""
     if not done:
         return
-    session = done[0].session
     store_pending_of(done, commit=False)
-    records = [run.conclude() for run in done]
-    runs.save_validators_of(session, {run.source_id: run.fresh_validators for run in done
-                                      if run.status_at_finish == "ok" and run.fresh_validators}, commit=False)
-    runs.finish_runs(session, records, commit=False)
-    session.commit()
+    finish_together(done)
     for run in done:
         run.progress("closed")
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from crawler.config import Config, SourceConfig
-from crawler.runner import COUNTERS, Crawl, SourceOutcome, load_crawl_modules, select_sources
+from crawler.run import COUNTERS
+from crawler.runner import Crawl, SourceOutcome, load_crawl_modules, select_sources
 from crawler.storage import db, runs
 
 load_crawl_modules()  # before any fork: see there

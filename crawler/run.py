@@ -132,15 +132,12 @@ class RunContext:
     def finish(self, commit: bool = True) -> str:
         """Store the last items and close the run record, in one transaction; commit=False leaves
         the commit to the caller."""
-        record = self.conclude()
-        if record["status"] == "ok" and self.fresh_validators:
-            runs.save_validators(self.session, self.source_id, self.fresh_validators, commit=False)
-        runs.finish_runs(self.session, [record], commit=commit)
-        return record["status"]
+        finish_together([self], commit=commit)
+        return self.status_at_finish
 
     def conclude(self) -> dict[str, Any]:
-        """Everything finishing does but writing the run record and the validators, which it
-        returns for the caller to write (crawler.group writes those of many runs at once)."""
+        """Everything finishing does but writing the run record and the validators: the record
+        is returned for finish_together, which writes those of many runs at once."""
         self.store_pending(commit=False)
         self.check_not_empty()
         status = self.status()
@@ -189,3 +186,12 @@ def store_pending_of(runs: list[RunContext], commit: bool = True) -> None:
     for run, stored in zip(waiting, counts, strict=True):
         run.pending = []
         run.count_stored(stored)
+
+
+def finish_together(done: list[RunContext], commit: bool = True) -> None:
+    """Conclude the runs (sharing one session) and write their records with one UPDATE and
+    their validators with one upsert; commit=False leaves the commit to the caller."""
+    records = [run.conclude() for run in done]
+    runs.save_validators_of(done[0].session, {run.source_id: run.fresh_validators for run in done
+                                              if run.status_at_finish == "ok" and run.fresh_validators}, commit=False)
+    runs.finish_runs(done[0].session, records, commit=commit)
