@@ -106,20 +106,22 @@ def parse(
     full: Annotated[bool, typer.Option("--full", help="also print dates and text")] = False,
 ) -> None:
     """Run a source's parser on a saved response; print the candidate items as JSON lines."""
-    from crawler.parsing import parse_file
+    from crawler.parsing import parse_saved
 
     config = _config(ctx)
     moment = datetime.fromisoformat(fetched_at.replace("Z", "+00:00")) if fetched_at else datetime.now(UTC)
     try:
-        items, follow = parse_file(config, source_id, file, url, moment)
+        parsed = parse_saved(config, source_id, file, url, moment)
     except RegwatchError as error:
         error.source = error.source or source_id
         error.url = error.url or url
         views.err_console.print(f"[red]{error.kind}:[/] {error}", highlight=False)
         raise typer.Exit(1) from error
-    for item in items:
+    for warning in parsed.warnings:
+        views.err_console.print(f"[yellow]{warning.kind}:[/] {warning}", highlight=False)
+    for item in parsed.items:
         print(json.dumps(item.public_dict(full=full), ensure_ascii=False, sort_keys=False))
-    for next_url in follow:
+    for next_url in parsed.follow:
         views.err_console.print(f"would follow: {next_url}", highlight=False)
 
 

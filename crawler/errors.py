@@ -38,6 +38,16 @@ class Unparseable(RegwatchError):
     kind = "unparseable"
 
 
+class NoDocument(Unparseable):
+    """The page itself says there is no document (deleted, withdrawn): not a selector that missed,
+    so the generic reader is not asked to read it."""
+
+
+class WrongKind(Unparseable):
+    """The response is not the kind of document the parser reads (a web page where an API answer
+    was expected): no selector missed, so the generic reader is not asked either."""
+
+
 class RateLimited(RegwatchError):
     kind = "rate_limited"
 
@@ -75,3 +85,25 @@ class Incomplete(RegwatchError):
     """A source said how many documents it published and the crawl got fewer."""
 
     kind = "incomplete"
+
+
+class ReadWarning(RegwatchError):
+    """Something a run shows without failing: items still came, but not the usual way."""
+
+    kind = "warning"
+
+
+class SelectorMissed(ReadWarning):
+    """A source's own selectors found nothing on a page the generic reader could read: the site
+    has probably changed; items were kept (extraction "generic") and the source is `degraded`."""
+
+    kind = "selector_missed"
+
+
+class MalformedFeed(ReadWarning):
+    """A feed that is not well-formed XML, from which entries were still recovered."""
+
+    kind = "malformed_feed"
+
+
+WARNING_KINDS = frozenset({ReadWarning.kind, SelectorMissed.kind, MalformedFeed.kind})

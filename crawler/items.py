@@ -13,11 +13,14 @@ DocType = Literal[
     "court_filing", "press_release", "news", "other",
 ]
 DOC_TYPES: tuple[str, ...] = DocType.__args__  # type: ignore[attr-defined]
+# How an item was read: by the source's own parser, or by the generic reader when its selectors
+# missed (or it has none for that kind of page).
+Extraction = Literal["source", "generic"]
 
 # The keys `regwatch parse` and `regwatch queue --json` print, in this order.
 ITEM_KEYS: tuple[str, ...] = (
     "source", "url", "title", "published", "authority", "jurisdiction", "category", "doc_type",
-    "identifiers", "summary", "language", "content_hash", "fetched_at", "relevance",
+    "identifiers", "summary", "language", "content_hash", "fetched_at", "relevance", "extraction",
 )
 # `--full` adds these: dates kept apart from `published`, and the extracted text.
 EXTRA_KEYS: tuple[str, ...] = ("dates", "text")
@@ -51,6 +54,7 @@ class CandidateItem(BaseModel):
     content_hash: str = ""
     fetched_at: datetime
     relevance: Relevance = Field(default_factory=Relevance)
+    extraction: Extraction = "source"
     # Kept apart from `published`: signed, effective, comment_deadline, filed, ...
     dates: dict[str, date] = Field(default_factory=dict)
     text: str = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
 from crawler.config import Config, ConfigError
+from crawler.errors import ReadWarning, RegwatchError, Unparseable
 from crawler.items import CandidateItem
 from crawler.pipelines import normalize_item
 
@@ -38,9 +40,19 @@ def spider_for(config: Config, source_id: str):
     return spider_class(source=source)
 
 
-def parse_file(config: Config, source_id: str, path: Path, url: str, fetched_at: datetime,
-               headers: dict[str, str] | None = None) -> tuple[list[CandidateItem], list[str]]:
-    """(normalized items, URLs the crawl would follow next) for one saved response."""
+@dataclass
+class Parsed:
+    """What a crawl would do with one saved response."""
+
+    items: list[CandidateItem] = field(default_factory=list)       # normalized, as they would be stored
+    follow: list[str] = field(default_factory=list)                # URLs the crawl would fetch next
+    warnings: list[ReadWarning] = field(default_factory=list)      # e.g. the selectors that missed
+
+
+def parse_saved(config: Config, source_id: str, path: Path, url: str, fetched_at: datetime,
+                headers: dict[str, str] | None = None) -> Parsed:
+    """Run a source's parsers on a saved response exactly as a live crawl would. Every failure is a
+    RegwatchError naming the source and URL (a parser bug becomes Unparseable, not a traceback)."""
     spider = spider_for(config, source_id)
     body = path.read_bytes()
     headers = headers if headers is not None else read_headers(path.with_name(path.name + ".headers"))
@@ -48,12 +60,30 @@ def parse_file(config: Config, source_id: str, path: Path, url: str, fetched_at:
     response_class = responsetypes.from_args(headers=scrapy_headers, url=url, body=body)
     request = Request(url, meta={"fetched_at": fetched_at})
     response = response_class(url=url, body=body, headers=scrapy_headers, request=request)
-    items, follow = [], []
-    for result in spider.parse_response(response):
-        if isinstance(result, CandidateItem):
+    parsed = Parsed()
+    try:
+        results = spider.parse_response(response)
+    except RegwatchError:
+        raise
+    except Exception as error:  # a parser bug on odd input: reported like the crawl reports it
+        raise Unparseable(f"parser failed: {type(error).__name__}: {error}", source=source_id, url=url) from error
+    for result in results:
+        if isinstance(result, ReadWarning):
+            parsed.warnings.append(result)
+        elif isinstance(result, CandidateItem):
+            if not result.title and spider.is_index(url):
+                parsed.follow.append(result.url)  # a sitemap page: its own page gives the title
+                continue
             normalized = normalize_item(result, spider.source)
             if normalized is not None:
-                items.append(normalized)
+                parsed.items.append(normalized)
         else:
-            follow.append(result.url)
-    return items, follow
+            parsed.follow.append(result.url)
+    return parsed
+
+
+def parse_file(config: Config, source_id: str, path: Path, url: str, fetched_at: datetime,
+               headers: dict[str, str] | None = None) -> tuple[list[CandidateItem], list[str]]:
+    """(normalized items, URLs the crawl would follow next) for one saved response."""
+    parsed = parse_saved(config, source_id, path, url, fetched_at, headers)
+    return parsed.items, parsed.follow

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from crawler.archive import ReplayIndex, WarcRecorder
 from crawler.config import Config, SourceConfig
-from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, StoreFailed, SuspiciousEmpty
+from crawler.errors import NotConfigured, ReadWarning, RegwatchError, SourceBlocked, StoreFailed, SuspiciousEmpty
 from crawler.items import CandidateItem
 from crawler.storage import documents, runs
 from crawler.storage.documents import Evidence
@@ -22,7 +22,8 @@ from crawler.storage.documents import Evidence
 log = logging.getLogger(__name__)
 
 # What a run record counts (crawl_runs columns of the same names).
-COUNTERS = ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged")
+COUNTERS = ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged",
+            "items_generic")
 
 
 @dataclass
@@ -37,6 +38,7 @@ class RunContext:
     replay: ReplayIndex | None = None
     counters: Counter = field(default_factory=Counter)
     errors: list[RegwatchError] = field(default_factory=list)
+    warnings: list[ReadWarning] = field(default_factory=list)
     validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
     fresh_validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
     followed: set[str] = field(default_factory=set)  # detail URLs requested in this run
@@ -86,6 +88,16 @@ class RunContext:
         self.errors.append(error)
         runs.record_error(self.session, self.run_id, error.kind, error.message, error.url)
         log.error("%s", error)
+
+    def warn(self, warning: ReadWarning) -> None:
+        """Keep a warning on this run (a selector that missed, a malformed feed): shown in the
+        source's health, without failing the run. One per kind and message per run."""
+        warning.source = warning.source or self.source_id
+        if any(w.kind == warning.kind and w.message == warning.message for w in self.warnings):
+            return
+        self.warnings.append(warning)
+        runs.record_warning(self.session, self.run_id, warning.kind, warning.message, warning.url)
+        log.warning("%s", warning)
 
     def stored_urls(self, urls: list[str]) -> set[str]:
         return documents.stored_urls(self.session, self.source_id, urls)

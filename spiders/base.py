@@ -18,15 +18,26 @@ from scrapy.http import Request, Response, TextResponse
 
 from crawler.config import SourceConfig
 from crawler.encoding import decode_body
-from crawler.errors import NotConfigured, RegwatchError, SourceBlocked, Unparseable
+from crawler.errors import (
+    MalformedFeed,
+    NotConfigured,
+    ReadWarning,
+    RegwatchError,
+    SourceBlocked,
+    Unparseable,
+    WrongKind,
+)
 from crawler.failures import classify_failure
+from crawler.generic import sniff
 from crawler.group import SOURCE_META
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, html_to_text, local_date, parse_date
 from crawler.pipelines import ScrapedBatch
 from crawler.storage.documents import Evidence
+from spiders.reading import ResponseReading
 
-Result = CandidateItem | Request
+# What a parser yields: items, follow-up requests, and warnings for the run (a selector that missed).
+Result = CandidateItem | Request | ReadWarning
 
 # Pages that stand in for the content when a site refuses a crawler.
 _BLOCK_MARKERS = re.compile(
@@ -54,7 +65,7 @@ def raise_if_blocked(response: Response) -> None:
         raise SourceBlocked(reason, url=response.url)
 
 
-class RegwatchSpider(scrapy.Spider):
+class RegwatchSpider(ResponseReading, scrapy.Spider):
     name = "regwatch_base"
     doc_type = "other"
     # Which config `urls` key(s) start a crawl; None means every URL.
@@ -137,22 +148,29 @@ class RegwatchSpider(scrapy.Spider):
         raise NotImplementedError
 
     def parse_response(self, response: Response) -> list[Result]:
-        """The pure part: a recorded response in, candidate items (and follow-up requests) out.
+        """The pure part: a recorded response in, candidate items (and follow-up requests and
+        warnings) out. What the response is (feed, sitemap, JSON, PDF, HTML) is read from its
+        body first, then its Content-Type, then its URL (see spiders.reading).
 
         An XML document (a feed, an XML API) that parses into items is no anti-bot page: it is
         searched for one only when it does not (the search costs more than reading a feed)."""
-        xml = response.body[:100].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
-        if not xml:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        kind = sniff.response_kind(response.body, content_type, response.url)
+        xml = kind in sniff.XML_KINDS
+        if xml:
+            sniff.refuse_entity_declarations(response.body, response.url)
+        elif kind != sniff.PDF:
             raise_if_blocked(response)
-        if self.redecode and isinstance(response, TextResponse):
+        # Feeds and sitemaps decode themselves from their XML declaration; PDFs are bytes.
+        if self.redecode and kind not in (sniff.PDF, sniff.FEED, sniff.SITEMAP) and isinstance(response, TextResponse):
             response = decoded(response, self.source.language)
         try:
-            results = list(self.parser_for(response.url)(response))
+            results = self.read(response, kind)
         except Unparseable:
             if xml:
                 raise_if_blocked(response)
             raise
-        if xml and not results:
+        if xml and not any(isinstance(r, CandidateItem | Request) for r in results):
             raise_if_blocked(response)
         return results
 
@@ -173,9 +191,12 @@ class RegwatchSpider(scrapy.Spider):
         items = [r for r in results if isinstance(r, CandidateItem)]
         # Entries seen, stored before or not: what tells a working source from a broken one.
         self.run.counters["items_parsed"] += len(items)
+        self.run.counters["items_generic"] += sum(item.extraction == "generic" for item in items)
         for result in results:
             if isinstance(result, Request):
                 yield result
+            elif isinstance(result, ReadWarning):
+                self.run.warn(result)
         yield from self.follow(response, items)
 
     def is_index(self, url: str) -> bool:
@@ -183,13 +204,21 @@ class RegwatchSpider(scrapy.Spider):
         starts = {canonical_url(self.source.urls[k]) for k in (self.start_keys or tuple(self.source.urls))}
         return canonical_url(url) in starts
 
+    def is_listing(self, response: Response) -> bool:
+        """An index, or a page the crawl reached as one (a sitemap index's sitemaps)."""
+        return self.is_index(response.url) or bool(_has_meta(response) and response.meta.get("index"))
+
     def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
-        """Store items; from an index with fetch_details, fetch the detail pages of new ones."""
-        if not (self.fetch_details and self.is_index(response.url)):
-            if items:
-                yield self.batch(response, items)
+        """Store items; from an index with fetch_details, fetch the detail pages of new ones. An
+        index entry without a title (a sitemap's page) is always read from its page."""
+        listing = self.is_listing(response)
+        to_fetch = [item for item in items if listing and (self.fetch_details or not item.title)]
+        to_store = [item for item in items if item not in to_fetch]
+        if to_store:
+            yield self.batch(response, to_store)
+        if not to_fetch:
             return
-        wanted = {canonical_url(item.url): item for item in items}
+        wanted = {canonical_url(item.url): item for item in to_fetch}
         stored = self.run.stored_urls(list(wanted))
         for url, item in wanted.items():
             if url not in stored and url not in self.run.followed:
@@ -201,9 +230,6 @@ class RegwatchSpider(scrapy.Spider):
         if self.run is not None:
             self.run.begin_work()  # until the pipelines are through with it
         return ScrapedBatch(items, evidence_of(response), self.run)
-
-    def parse_detail(self, response: Response) -> Iterable[Result]:
-        raise NotImplementedError(f"{type(self).__name__} reads no detail pages")
 
     @staticmethod
     def listing_hint(response: Response) -> CandidateItem | None:
@@ -217,6 +243,61 @@ class RegwatchSpider(scrapy.Spider):
             return item
         updates = {k: getattr(hint, k) for k in ("title", "published", "summary") if not getattr(item, k)}
         return item.model_copy(update=updates)
+
+    # --- feeds: any source reads one, wherever it comes from --------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[Result]:
+        content_type = response.headers.get(b"Content-Type", b"application/xml").decode("latin-1")
+        # Entries are reduced to text later, so feedparser's HTML sanitizing and URI rewriting
+        # inside descriptions is work thrown away; without a base URL feedparser also skips
+        # joining every element's xml:base (a third of its time), and entry_link joins the links.
+        feed = feedparser.parse(response.body, response_headers={"content-type": content_type},
+                                resolve_relative_uris=False, sanitize_html=False)
+        if not feed.entries and not feed.version:
+            raise Unparseable(f"not a feed ({feed.get('bozo_exception', 'unknown format')})", url=response.url)
+        if malformed := malformed_feed(feed):
+            # What the broken XML still yields is kept only if it names documents (has links).
+            recovered = sum(bool(entry.get("link")) for entry in feed.entries)
+            if not recovered:
+                raise Unparseable(f"malformed feed without entries ({malformed})", url=response.url)
+            yield MalformedFeed(f"feed is not well-formed XML ({malformed}); {recovered} entries recovered",
+                                url=response.url)
+        for entry in feed.entries:
+            item = self.entry_item(response, entry)
+            if item is not None:
+                yield item
+
+    def entry_item(self, response: Response, entry: Any) -> CandidateItem | None:
+        """One feed entry as an item; sources override to add identifiers or a document type."""
+        content = entry.get("content") or []
+        return self.item(
+            response,
+            url=self.entry_link(response, entry),
+            title=entry.get("title", ""),
+            published=self.entry_date(entry),
+            summary=html_to_text(entry.get("summary", "")),
+            text=html_to_text(content[0].get("value", "")) if content else "",
+        )
+
+    @staticmethod
+    def entry_link(response: Response, entry: Any) -> str:
+        link = (entry.get("link") or "").strip()
+        if _ABSOLUTE_URL.match(link):  # most feeds': joining would only take it apart and back
+            return link
+        return response.urljoin(link) if link else response.url
+
+    def entry_date(self, entry: Any) -> date | None:
+        """The entry's moment on the source's own calendar (a UTC stamp can fall on the next day)."""
+        for key in ("published", "updated", "created"):
+            raw = entry.get(key)
+            if raw:
+                parsed = entry.get(f"{key}_parsed")
+                found = self.date(raw)
+                if found:
+                    return found
+                if parsed:
+                    return local_date(datetime(*parsed[:6], tzinfo=UTC), self.source.timezone)
+        return None
 
     # --- building items ------------------------------------------------------------------------
 
@@ -307,53 +388,6 @@ class FeedSpider(RegwatchSpider):
         return self.parse_feed if self.is_index(url) else self.parse_detail
 
 
-    def parse_feed(self, response: Response) -> Iterator[Result]:
-        content_type = response.headers.get(b"Content-Type", b"application/xml").decode("latin-1")
-        # Entries are reduced to text later, so feedparser's HTML sanitizing and URI rewriting
-        # inside descriptions is work thrown away; without a base URL feedparser also skips
-        # joining every element's xml:base (a third of its time), and entry_link joins the links.
-        feed = feedparser.parse(response.body, response_headers={"content-type": content_type},
-                                resolve_relative_uris=False, sanitize_html=False)
-        if not feed.entries and not feed.version:
-            raise Unparseable(f"not a feed ({feed.get('bozo_exception', 'unknown format')})", url=response.url)
-        for entry in feed.entries:
-            item = self.entry_item(response, entry)
-            if item is not None:
-                yield item
-
-    def entry_item(self, response: Response, entry: Any) -> CandidateItem | None:
-        """One feed entry as an item; sources override to add identifiers or a document type."""
-        content = entry.get("content") or []
-        return self.item(
-            response,
-            url=self.entry_link(response, entry),
-            title=entry.get("title", ""),
-            published=self.entry_date(entry),
-            summary=html_to_text(entry.get("summary", "")),
-            text=html_to_text(content[0].get("value", "")) if content else "",
-        )
-
-    @staticmethod
-    def entry_link(response: Response, entry: Any) -> str:
-        link = (entry.get("link") or "").strip()
-        if _ABSOLUTE_URL.match(link):  # most feeds': joining would only take it apart and back
-            return link
-        return response.urljoin(link) if link else response.url
-
-    def entry_date(self, entry: Any) -> date | None:
-        """The entry's moment on the source's own calendar (a UTC stamp can fall on the next day)."""
-        for key in ("published", "updated", "created"):
-            raw = entry.get(key)
-            if raw:
-                parsed = entry.get(f"{key}_parsed")
-                found = self.date(raw)
-                if found:
-                    return found
-                if parsed:
-                    return local_date(datetime(*parsed[:6], tzinfo=UTC), self.source.timezone)
-        return None
-
-
 # --- JSON APIs ---------------------------------------------------------------------------------
 
 
@@ -364,6 +398,13 @@ class JsonApiSpider(RegwatchSpider):
 
     def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
         return self.parse_api_page
+
+    def parser_for_kind(self, url: str, kind: str) -> Callable[[Response], Iterable[Result]]:
+        """An HTML page of the API's site (a document's own page) is a document page, not an API answer."""
+        own = self.parser_for(url)
+        if kind in (sniff.HTML, sniff.TEXT) and getattr(own, "__func__", None) is JsonApiSpider.parse_api_page:
+            return self.parse_detail
+        return own
 
     def parse_api_page(self, response: Response) -> Iterator[Result]:
         data = load_json(response)
@@ -384,6 +425,15 @@ class JsonApiSpider(RegwatchSpider):
         return None
 
 
+def malformed_feed(feed: Any) -> str | None:
+    """feedparser's complaint when the XML itself is broken (truncated, unclosed tags); a charset
+    it had to guess or a text/html Content-Type is not the feed's fault."""
+    error = feed.get("bozo_exception") if feed.get("bozo") else None
+    if error is None or isinstance(error, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType):
+        return None
+    return f"{type(error).__name__}: {error}"
+
+
 def _has_meta(response: Response) -> bool:
     """A response built without a request (in a unit test) has no meta at all."""
     return response.request is not None
@@ -393,7 +443,7 @@ def load_json(response: Response) -> Any:
     try:
         return json.loads(response.body)
     except ValueError as error:
-        raise Unparseable(f"response is not JSON ({error})", url=response.url) from error
+        raise WrongKind(f"response is not JSON ({error})", url=response.url) from error
 
 
 # --- HTML listing -> detail --------------------------------------------------------------------

@@ -9,6 +9,8 @@ from typing import Any
 
 from scrapy.http import Response
 
+from crawler.generic.document import GenericDocument
+from crawler.generic.listing import ListingEntry
 from crawler.items import CandidateItem
 from crawler.normalize import clean_line
 from spiders.base import HtmlListingSpider
@@ -38,6 +40,18 @@ class ChineseListingSpider(HtmlListingSpider):
             return None
         return self.item(response, url=response.urljoin(href), title=title, published=self.date(shown),
                          doc_type=cn_doc_type(title, self.doc_type), **fields)
+
+    def listing_item(self, response: Response, entry: ListingEntry) -> CandidateItem:
+        item = self.entry(response, entry.url, entry.title, None)
+        if item is None:
+            return super().listing_item(response, entry)
+        return item.model_copy(update={"published": entry.published, "extraction": "generic"})
+
+    def from_generic_document(self, response: Response, document: GenericDocument) -> CandidateItem:
+        """Type, 文号, standard and case numbers, signing and deadline dates from the words, as for
+        a page the source's selectors read."""
+        item = self.document(response, document.title, document.published, document.text)
+        return item.model_copy(update={"extraction": "generic"})
 
     def identifiers_in(self, title: str, text: str) -> dict[str, str]:
         head = f"{title}\n{text[:3000]}"  # numbers in the opening lines, not in cited documents

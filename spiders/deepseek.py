@@ -13,6 +13,8 @@ from datetime import date
 from scrapy.http import Response
 
 from crawler.errors import Unparseable
+from crawler.generic.document import GenericDocument
+from crawler.generic.listing import ListingEntry
 from crawler.items import CandidateItem
 from crawler.normalize import html_to_text
 from spiders.base import text_of
@@ -56,3 +58,14 @@ class DeepSeekNewsSpider(ChineseListingSpider):
             raise Unparseable("news page without .theme-doc-markdown and its h1", url=response.url)
         body = article.get().replace(article.css("h1").get() or "", "", 1)
         yield self.document(response, title, slug_date(response.url), html_to_text(body), doc_type=self.doc_type)
+
+    # The generic readers (a redesigned sidebar or page) keep the slug's date and the posts' type.
+    def url_date(self, url: str) -> date | None:
+        return slug_date(url) or super().url_date(url)
+
+    def listing_item(self, response: Response, entry: ListingEntry) -> CandidateItem:
+        item = super().listing_item(response, entry)
+        return item.model_copy(update={"published": item.published or slug_date(item.url), "doc_type": self.doc_type})
+
+    def from_generic_document(self, response: Response, document: GenericDocument) -> CandidateItem:
+        return super().from_generic_document(response, document).model_copy(update={"doc_type": self.doc_type})

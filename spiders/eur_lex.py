@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
+import lxml.html
 from scrapy.http import Response
 
 from crawler.errors import SourceBlocked, Unparseable
+from crawler.generic.listing import ListingEntry
 from crawler.items import CandidateItem
 from crawler.normalize import clean_line
 from spiders.base import FeedSpider, Result, text_of
@@ -90,3 +93,16 @@ class EurLexSpider(FeedSpider):
                 identifiers={"celex": celex, "oj_reference": journal.split(", ELI")[0]},
                 summary=journal, dates={"adopted": adopted} if adopted else {},
             )
+
+    # --- the generic listing reader, when the search page's classes change ----------------------
+
+    def link_of(self, link: lxml.html.HtmlElement) -> str | None:
+        """A result's title link names the act's plain address (no session query) in its name attribute."""
+        name = link.get("name") or ""
+        return name if name.startswith("https://eur-lex.europa.eu/") else None
+
+    def listing_item(self, response: Response, entry: ListingEntry) -> CandidateItem:
+        match = _CELEX.search(unquote(entry.url))
+        celex = match.group(1) if match else ""
+        return super().listing_item(response, entry).model_copy(update={
+            "doc_type": celex_doc_type(celex, entry.title), "identifiers": {"celex": celex} if celex else {}})

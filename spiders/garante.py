@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from scrapy.http import Response
 
 from crawler.errors import Unparseable
+from crawler.generic.dates import short_year_date
 from crawler.items import CandidateItem
 from crawler.normalize import clean_line, html_to_text
 from spiders.base import HtmlListingSpider, text_of
@@ -72,7 +73,8 @@ class GaranteSpider(HtmlListingSpider):
         number = _DOCWEB.search(response.url)
         hint = self.listing_hint(response)
         item = self.item(
-            response, title=title, published=day_first_date(shown) or long_date(shown) or long_date(title),
+            response, title=title,
+            published=day_first_date(shown) or short_year_date(shown) or long_date(shown) or long_date(title),
             doc_type=hint.doc_type if hint else self.kind_from_page(title, html_to_text(body)),
             identifiers=known(garante_docweb=number.group(1) if number else None),
             summary=lead_paragraph(body), text=html_to_text(body),

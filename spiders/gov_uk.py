@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from scrapy.http import Request, Response
 
 from crawler.errors import Unparseable
+from crawler.generic import sniff
 from crawler.items import CandidateItem
 from crawler.normalize import html_to_text
 from spiders.base import FeedSpider, Result, load_json
@@ -55,6 +56,12 @@ class GovUkSpider(FeedSpider):
         if not self.is_index(url):
             return self.parse_content
         return self.parse_feed if urlsplit(url).path.endswith(".atom") else self.parse_search
+
+    def parser_for_kind(self, url: str, kind: str) -> Callable[[Response], Iterable[Result]]:
+        """A page of www.gov.uk itself (saved from a browser) is read as a document page; crawls ask
+        the content API for the same path."""
+        own = self.parser_for(url)
+        return self.parse_detail if kind in (sniff.HTML, sniff.TEXT) and own == self.parse_content else own
 
     def parse_search(self, response: Response) -> Iterator[CandidateItem]:
         data = load_json(response)

@@ -28,6 +28,17 @@ BILL_LINK = re.compile(r"/legislation/bills/(\d{4})/([hs][br]\d+)$", re.I)
 ACT = re.compile(r"\bAct\s+(\d+)\s+of\s+(\d{4})\b")
 
 
+# Where the short title is: by id, else beside its "Short Title:" label (ids change in redesigns).
+SHORT_TITLE = ("//*[@id='shortTitle-wrapper']",
+               "//strong[starts-with(normalize-space(), 'Short Title')]/parent::*/following-sibling::*[1]")
+_ELLIPSIS = re.compile(r"\s\.\s\.\s\.(?=\s|$)")
+
+
+def _without_ellipsis(text: str) -> str:
+    """The full text of a truncated title: the ". . ." marker between its shown and hidden parts goes."""
+    return clean_line(_ELLIPSIS.sub("", text))
+
+
 class PennsylvaniaLegislatureSpider(HtmlListingSpider):
     name = "pa_legislature"
     doc_type = "bill"
@@ -70,7 +81,7 @@ class PennsylvaniaLegislatureSpider(HtmlListingSpider):
             url = response.urljoin(link.attrib["href"])
             if BILL_LINK.search(url) and url not in seen:
                 seen.add(url)
-                card = link.xpath("ancestor::div[contains(@class, 'card')][1]")
+                card = link.xpath("ancestor::*[.//strong[contains(., 'Short Title')]][1]")
                 session, slug = BILL_LINK.search(url).groups()
                 last_action = self.card_field(card, "Last Action")
                 yield self.item(response, url=url, title=self.card_field(card, "Short Title"),
@@ -84,9 +95,9 @@ class PennsylvaniaLegislatureSpider(HtmlListingSpider):
 
     @staticmethod
     def card_field(card: Any, label: str) -> str:
+        """The value beside a card's "<strong>Label:</strong>" (the cell after the label's own)."""
         return clean_line(" ".join(card.xpath(
-            f".//strong[contains(., '{label}')]/ancestor::div[contains(@class, 'row')][1]"
-            "//div[contains(@class, 'flex-grow-1')]//text()").getall()))
+            f".//strong[contains(., '{label}')]/parent::*/following-sibling::*[1]//text()").getall()))
 
     @property
     def max_pages(self) -> int:
@@ -108,9 +119,8 @@ class PennsylvaniaLegislatureSpider(HtmlListingSpider):
     def parse_detail(self, response: Response) -> Iterator[CandidateItem]:
         match = BILL_LINK.search(response.url.split("?")[0])
         # The page truncates long titles behind a "Show more" button: the hidden rest is still there.
-        short_title = clean_line(" ".join(response.xpath(
-            "//*[@id='shortTitle-wrapper']//text()[not(ancestor::button)]"
-            "[not(ancestor::*[contains(@class, 'ellipsis')])]").getall()))
+        short_title = next((title for xpath in SHORT_TITLE if (title := _without_ellipsis(" ".join(
+            response.xpath(f"{xpath}//text()[not(ancestor::button)]").getall())))), "")
         if not match or not short_title:
             raise Unparseable("bill page without a bill number in its URL or a short title", url=response.url)
         session, slug = int(match[1]), match[2].upper()

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from scrapy.http import Response
 
 from crawler.errors import Unparseable
 from crawler.normalize import first_paragraph
@@ -36,13 +35,10 @@ def is_pdf(body: bytes) -> bool:
 
 
 class PdfDetails:
-    """Spider mixin: a PDF answer goes to parse_detail as the bytes it is. (Scrapy may class a PDF
-    whose first kilobytes look like text as a TextResponse, and re-decoding it would corrupt it.)"""
+    """Spider mixin: the source's parse_detail reads PDF documents (a PDF answer reaches it as the
+    bytes it is, whatever Content-Type it came with; see spiders.reading)."""
 
-    def parse_response(self, response: Response) -> list:
-        if is_pdf(response.body):
-            return list(self.parse_detail(response))  # type: ignore[attr-defined]
-        return super().parse_response(response)  # type: ignore[misc]
+    reads_pdf = True
 
 
 def read_pdf(body: bytes, url: str) -> PdfText:

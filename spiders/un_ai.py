@@ -22,7 +22,8 @@ from spiders.base import HtmlListingSpider, text_of
 from spiders.intl_common import lead_paragraph, long_date
 from spiders.pdf_text import PdfDetails, is_pdf, opening_prose, read_pdf
 
-BODY = ("div.field--name-body", "div.region-content article", "main")
+# The body field, by class, by its RDFa property (kept when themes rename classes), then by element.
+BODY = ("div.field--name-body", "[property='schema:text']", "div.region-content article", "article", "main")
 # A publication offered in each UN language is read once, in English.
 LANGUAGES = {"english", "français", "french", "español", "spanish", "русский", "russian", "中文", "chinese",
              "العربية", "arabic"}

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from scrapy.http import Response
 
-from crawler.errors import SourceBlocked, Unparseable
+from crawler.errors import NoDocument, SourceBlocked, Unparseable
+from crawler.generic.document import GenericDocument
 from crawler.items import CandidateItem
 from crawler.normalize import clean_line, html_to_text, parse_timestamp
 from spiders.base import FeedSpider, Result, text_of
@@ -81,24 +82,34 @@ class WeChatSpider(FeedSpider):
         body = response.css("#js_content").get()
         if body is None:
             if any(marker in html for marker in DELETED):
-                raise Unparseable("the article was deleted by its publisher (该内容已被发布者删除)", url=response.url)
+                raise NoDocument("the article was deleted by its publisher (该内容已被发布者删除)", url=response.url)
             if "环境异常" in html or "去验证" in html:
                 raise SourceBlocked("WeChat answered with its verification page (环境异常)", url=response.url)
             raise Unparseable("article page without #js_content", url=response.url)
-        title = clean_line(response.css("meta[property='og:title']::attr(content)").get()
-                           or text_of(response.css("#activity-name")) or script_var(html, "msg_title"))
+        text = html_to_text(body)
+        fields = self.page_fields(response, response.css("meta[property='og:title']::attr(content)").get()
+                                  or text_of(response.css("#activity-name")) or script_var(html, "msg_title"), text)
+        summary = response.css("meta[name=description]::attr(content)").get() or lead_paragraph(text)
+        yield self.merge_hint(response, self.item(response, text=text, summary=summary, **fields))
+
+    def page_fields(self, response: Response, title: str, text: str) -> dict[str, Any]:
+        """What an article page says of itself outside its body: account, publish time (the `ct`
+        timestamp in its script), type and case numbers from the title and text."""
+        html = response.text
+        title = clean_line(title)
         account = clean_line(text_of(response.css("#js_name")) or text_of(response.css(".wx_follow_nickname"))
                              or script_var(html, "nickname"))
         published = (parse_timestamp(script_var(html, "ct"), self.source.timezone)
                      or self.date(script_var(html, "createTime") or script_var(html, "publish_time")
                                   or text_of(response.css("#publish_time"))))
-        text = html_to_text(body)
-        item = self.item(
-            response, title=title, published=published, text=text, authority=account or None,
-            summary=response.css("meta[name=description]::attr(content)").get() or lead_paragraph(text),
-            doc_type=cn_doc_type(title, "news"),
-            identifiers={"wechat_account": account,
-                         "wechat_author": clean_line(response.css("meta[name=author]::attr(content)").get()),
-                         **self.case_identifiers(title, text)},
-        )
-        yield self.merge_hint(response, item)
+        return {"title": title, "published": published, "authority": account or None,
+                "doc_type": cn_doc_type(title, "news"),
+                "identifiers": {"wechat_account": account,
+                                "wechat_author": clean_line(response.css("meta[name=author]::attr(content)").get()),
+                                **self.case_identifiers(title, text)}}
+
+    def from_generic_document(self, response: Response, document: GenericDocument) -> CandidateItem:
+        fields = self.page_fields(response, document.title, document.text)
+        fields["published"] = fields["published"] or document.published
+        return self.item(response, text=document.text, summary=lead_paragraph(document.text),
+                         extraction="generic", **fields)

@@ -53,7 +53,7 @@ def _document_fields(item: CandidateItem) -> dict[str, Any]:
         "dates": {k: v.isoformat() for k, v in item.dates.items()}, "summary": item.summary,
         "text": item.text, "language": item.language, "content_hash": item.content_hash,
         "relevance_score": item.relevance.score, "relevance_terms": item.relevance.terms,
-        "fetched_at": item.fetched_at,
+        "fetched_at": item.fetched_at, "extraction": item.extraction,
     }
 
 
@@ -200,7 +200,7 @@ def item_from_row(document: Document) -> CandidateItem:
         identifiers=document.identifiers, summary=document.summary, language=document.language,
         content_hash=document.content_hash, fetched_at=document.fetched_at,
         relevance=Relevance(score=document.relevance_score, terms=document.relevance_terms),
-        dates=document.dates, text=document.text,
+        dates=document.dates, text=document.text, extraction=document.extraction or "source",
     )
 
 

@@ -92,6 +92,8 @@ class Document(Base):
     # the Federal Register, a White House order and its FR printing) points at the first sighting,
     # the item reviewers see. No foreign key: SQLite could only add one by rebuilding the table.
     linked_to: Mapped[int | None] = mapped_column(Integer, index=True)
+    # "generic" when the source's own selectors missed and the generic reader read it.
+    extraction: Mapped[str] = mapped_column(String(10), default="source", server_default="source")
 
 
 class DocumentIdentifier(Base):
@@ -168,6 +170,8 @@ class CrawlRun(Base):
     items_updated: Mapped[int] = mapped_column(Integer, default=0)
     items_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
+    items_generic: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warning_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     warc_file: Mapped[str | None] = mapped_column(String(1024))
 
 

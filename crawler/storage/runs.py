@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.config import SourceConfig
+from crawler.errors import WARNING_KINDS
 from crawler.storage.completeness import run_completeness
 from crawler.storage.models import CrawlRun, Document, HttpValidator, RunError, Source
 
@@ -54,6 +55,14 @@ def record_error(session: Session, run_id: int, kind: str, message: str, url: st
     session.commit()
 
 
+def record_warning(session: Session, run_id: int, kind: str, message: str, url: str | None) -> None:
+    """A warning is kept beside the run's errors (its kind says which it is) without failing it."""
+    session.add(RunError(run_id=run_id, kind=kind, url=url, message=message, at=now_utc()))
+    run = session.get(CrawlRun, run_id)
+    run.warning_count = (run.warning_count or 0) + 1
+    session.commit()
+
+
 def finish_run(session: Session, run_id: int, status: str, counters: dict[str, int],
                warc_file: str | None = None, commit: bool = True) -> None:
     finish_runs(session, [{"run_id": run_id, "status": status, "warc_file": warc_file, **counters}], commit)
@@ -85,8 +94,11 @@ def last_finished_run(session: Session, source_id: str, status: str | None = Non
     return session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
 
 
-def run_errors(session: Session, run_id: int) -> list[RunError]:
-    return list(session.scalars(select(RunError).where(RunError.run_id == run_id).order_by(RunError.id)))
+def run_errors(session: Session, run_id: int, warnings: bool = False) -> list[RunError]:
+    """A run's errors in order; with warnings=True its warnings (selector_missed …) instead."""
+    kinds = RunError.kind.in_(WARNING_KINDS)
+    return list(session.scalars(select(RunError).where(RunError.run_id == run_id, kinds if warnings else ~kinds)
+                                .order_by(RunError.id)))
 
 
 def load_validators(session: Session, source_id: str) -> dict[str, dict[str, str | None]]:
