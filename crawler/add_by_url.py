@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 from crawler.config import Config
 from crawler.errors import RegwatchError
 from crawler.normalize import canonical_url
-from crawler.storage import db
+from crawler.storage import db, runs
 from crawler.storage.links import title_key
-from crawler.storage.models import Document, DocumentIdentifier, DocumentVersion, RunError, TriageEvent
+from crawler.storage.models import Document, DocumentIdentifier, DocumentVersion, TriageEvent
 from crawler.storage.runs import now_utc
 
 ADDED_SOURCE = "added"  # the source id added documents are stored under (see crawler.add_fetch)
@@ -112,8 +112,7 @@ def _stored_document(session: Session, item_urls: list[str]) -> Document | None:
 
 def _failure(session: Session, run_id: int | None, url: str, report: dict[str, Any]) -> AddFailed:
     """What the run recorded (blocked, fetch failed, unparseable …), else that no item came."""
-    error = session.scalars(select(RunError).where(RunError.run_id == run_id).order_by(RunError.id)).first() \
-        if run_id else None
+    error = next(iter(runs.run_errors(session, run_id)), None) if run_id else None
     if error is not None:
         return AddFailed(error.message, url=error.url or url, kind=error.kind)
     if report.get("errors"):

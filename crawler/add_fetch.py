@@ -1,9 +1,9 @@
 """The child process of add by URL: one fetch through the crawl pipeline (Scrapy's reactor
 starts once per process, so a web app or a service cannot run it twice in its own process).
 
-It reads a request as JSON on stdin, picks the parser (the detail parser of the configured
-source whose site the URL is on, e.g. mp.weixin.qq.com -> `wechat`; else the generic `page`
-spider), crawls the one URL as source `added` (the response archived to WARC, the item
+It reads a request as JSON on stdin, picks the parser (the configured source whose site the URL
+is on, e.g. mp.weixin.qq.com -> `wechat`, which reads it with its detail parser or the generic
+reader; else the generic `page` spider), crawls the one URL as source `added` (the response archived to WARC, the item
 normalized, deduplicated and stored like any other), and prints one JSON line with the run.
 """
 
@@ -23,7 +23,6 @@ from crawler.config import Config, SourceConfig, load_config
 from crawler.errors import RegwatchError
 from crawler.normalize import canonical_url
 from crawler.runner import Crawl
-from spiders.base import RegwatchSpider
 
 # Hosts whose pages a spider reads though no configured URL of its source is on them
 # (the wechat source is configured with bridge feeds, its articles live on mp.weixin.qq.com).
@@ -48,20 +47,19 @@ def added_source(source: SourceConfig | None, url: str) -> SourceConfig:
 
 
 def choose_source(config: Config, url: str, loader: SpiderLoader) -> SourceConfig | None:
-    """The configured source whose detail parser reads this URL, if any."""
+    """The configured source whose site the URL is on: every source reads a document page of its
+    site, with its own detail parser or the generic reader (a URL that is one of its indexes is
+    not a document)."""
     host = urlsplit(url).hostname
     for source in config.sources:
         hosts = {urlsplit(u).hostname for u in source.urls.values()} | set(DETAIL_HOSTS.get(source.spider, ()))
         if host not in hosts:
             continue
         try:
-            spider_class = loader.load(source.spider)
-            if spider_class.parse_detail is RegwatchSpider.parse_detail:
-                continue  # this source reads feeds or APIs only
-            spider = spider_class(source=added_source(source, url))
+            spider = loader.load(source.spider)(source=added_source(source, url))
         except (KeyError, RegwatchError):
             continue
-        if getattr(spider.parser_for(url), "__name__", "") == "parse_detail":
+        if not spider.is_index(url):
             return source
     return None
 

@@ -44,9 +44,12 @@ def outcomes_table(outcomes: list[SourceOutcome]) -> Table:
         table.add_column(column, overflow="fold")
     for o in outcomes:
         c = o.counters
+        # A source living on the generic reader says so, with the selector that missed.
+        notes = o.errors[:3] + [f"[yellow]{c.get('items_generic', 0)} read generically:[/] {w}"
+                                for w in o.warnings[:1] if c.get("items_generic")]
         table.add_row(o.source_id, f"[{STATUS_STYLE.get(o.status, '')}]{o.status}[/]", str(c["requests"]),
                       str(c["not_modified"]), str(c["items_parsed"]), str(c["items_new"]),
-                      str(c["items_updated"]), str(c["items_unchanged"]), "\n".join(o.errors[:3]))
+                      str(c["items_updated"]), str(c["items_unchanged"]), "\n".join(notes))
     return table
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ class SourceOutcome:
     status: str
     counters: dict[str, int]
     errors: list[str]
+    warnings: list[str] = field(default_factory=list)  # e.g. a selector that missed (items read generically)
 
 
 def base_settings(config: Config, overrides: dict[str, str] | None = None, replay: bool = False) -> Settings:
@@ -203,4 +204,4 @@ class Crawl:
             context.finish()
         counters = {name: context.counters[name] for name in COUNTERS}
         return SourceOutcome(context.source_id, context.run_id, context.status_at_finish, counters,
-                             [str(error) for error in context.errors])
+                             [str(error) for error in context.errors], [str(w) for w in context.warnings])

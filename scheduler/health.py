@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.config import ServiceConfig, SourceConfig
+from crawler.errors import SelectorMissed
+from crawler.storage import runs as run_records
 from crawler.storage.models import CrawlRun, Document, RunError
 from crawler.storage.scheduler_models import MissedRun, SourceHealth
 
@@ -29,7 +31,7 @@ QUIET_FACTOR = 2  # quiet after twice the usual gap
 @dataclass
 class Health:
     source_id: str
-    state: str  # ok | broken | quiet | never_run
+    state: str  # ok | degraded | broken | quiet | never_run
     reason: str
     last_success: datetime | None = None
     consecutive_failures: int = 0
@@ -40,6 +42,9 @@ class Health:
     cadence_from: str | None = None  # configured | learned
     backoff_until: datetime | None = None
     last_missed: datetime | None = None
+    # The last run's items the generic reader had to read, and what missed (selector_missed warnings).
+    items_generic: int = 0
+    missed: list[dict[str, Any]] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {key: value.isoformat() if isinstance(value, date | datetime) else value
@@ -72,7 +77,11 @@ def _recent_runs(session: Session, source_id: str) -> list[CrawlRun]:
 
 
 def _errors(session: Session, run_id: int) -> list[RunError]:
-    return list(session.scalars(select(RunError).where(RunError.run_id == run_id).order_by(RunError.id)))
+    return run_records.run_errors(session, run_id)
+
+
+def _misses(session: Session, run_id: int) -> list[RunError]:
+    return [w for w in run_records.run_errors(session, run_id, warnings=True) if w.kind == SelectorMissed.kind]
 
 
 def _publication_days(session: Session, source_id: str) -> list[date]:
@@ -124,6 +133,13 @@ def _verdict(session: Session, source: SourceConfig, service: ServiceConfig, run
     if redesign and (health.items_per_run or 0) > 0:
         return "broken", (f"usually yields {health.items_per_run:g} items per run, now "
                           f"{redesign[0].kind}: {redesign[0].message} (site redesign?)")
+    misses = _misses(session, latest.id) if latest.status == "ok" else []
+    if misses:
+        health.items_generic = latest.items_generic or 0
+        health.missed = [{"message": m.message, "url": m.url} for m in misses]
+        return "degraded", (f"{health.items_generic} item(s) read by the generic reader: {misses[0].message}"
+                            + (f" ({misses[0].url})" if misses[0].url else "")
+                            + (f"; {len(misses) - 1} more selector(s) missed" if len(misses) > 1 else ""))
     if cadence is not None and health.last_published is not None:
         today = now.astimezone(ZoneInfo(source.timezone)).date()
         silent = today - health.last_published
@@ -156,5 +172,7 @@ def record_state(session: Session, health: Health, now: datetime) -> str | None:
 
 
 def worth_telling(previous: str, current: str) -> bool:
-    """Operators hear when a source breaks, goes quiet, or recovers from either."""
-    return current in ("broken", "quiet") or previous in ("broken", "quiet") and current == "ok"
+    """Operators hear when a source breaks, goes quiet or degrades (a selector that missed: the
+    items still came, someone should mend the source), and when it recovers."""
+    troubled = ("broken", "quiet", "degraded")
+    return current in troubled or previous in troubled and current == "ok"

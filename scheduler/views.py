@@ -9,7 +9,7 @@ from rich.table import Table
 from scheduler.health import Health
 from scheduler.status import JobRow, RuleRow
 
-STATE_STYLE = {"ok": "green", "broken": "red", "quiet": "yellow", "never_run": "dim"}
+STATE_STYLE = {"ok": "green", "degraded": "yellow", "broken": "red", "quiet": "yellow", "never_run": "dim"}
 
 
 def _moment(value: datetime | None) -> str:

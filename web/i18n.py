@@ -145,6 +145,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "health_ok": {"zh": "正常", "en": "ok"},
     "health_broken": {"zh": "故障", "en": "broken"},
     "health_quiet": {"zh": "久无新条目", "en": "quiet"},
+    "health_degraded": {"zh": "降级（通用解析）", "en": "degraded"},
+    "read_generically": {"zh": "条由通用解析读取", "en": "read by the generic reader"},
     "health_never_run": {"zh": "从未运行", "en": "never run"},
     "new_items": {"zh": "新", "en": "new"},
     # history events, by action

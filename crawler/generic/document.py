@@ -63,7 +63,7 @@ def read_document(html: str, url: str, tz: str = "UTC", month_first: bool = Fals
     if not title or _ERROR_TITLE.search(title):
         return None
     published, clues["published"] = choose_date(root, url, title, visible, tz, month_first, dated_url)
-    text = main_text(html, url) or _fallback_text(visible, title)
+    text = _without_heading(main_text(html, url) or _fallback_text(visible, title), title)
     return GenericDocument(title, published, text, first_paragraph(text), clues)
 
 
@@ -290,7 +290,16 @@ def main_text(html: str, url: str) -> str:
     return clean_text(text or "")
 
 
+def _without_heading(text: str, title: str) -> str:
+    """The body in paragraphs (trafilatura gives a line each), less the title and date lines it
+    repeats at the top."""
+    paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
+    while paragraphs and (paragraphs[0] == title or len(paragraphs[0]) <= 40 and first_date(paragraphs[0])):
+        paragraphs.pop(0)
+    return "\n\n".join(paragraphs)
+
+
 def _fallback_text(visible: str, title: str) -> str:
     """The page's text from its title on, when trafilatura finds no main text."""
     at = _title_position(visible, title)
-    return clean_text(visible[at + len(title):] if at >= 0 else visible).replace("\n", "\n\n")
+    return clean_text(visible[at + len(title):] if at >= 0 else visible)

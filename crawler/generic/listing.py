@@ -186,19 +186,28 @@ def _title(link: lxml.html.HtmlElement, block: lxml.html.HtmlElement) -> str:
 
 
 def _text_without_dates(link: lxml.html.HtmlElement) -> str:
-    """A link's text less a date at its start or end ("DeepSeek-R1 发布 2025/01/20")."""
+    """A link's text less a date shown at its start or end ("DeepSeek-R1 发布 2025/01/20"), but not a
+    date that is part of the title ("Provvedimento del 30 gennaio 2025", "Legge …, 13 maggio 2023")."""
     text = text_of(link)
     for time in link.iter("time"):
         if shown := text_of(time):
             text = text.replace(shown, " ")
     dates = list(find_dates(text))
-    if dates and (dates[0].at == 0 or dates[-1].end >= len(text.rstrip(" )]）"))):
-        edge = dates[0] if dates[0].at == 0 else dates[-1]
-        before, after = text[:edge.at], text[edge.end:]
-        if after.strip() in (")", "）", "]", "") and before.rstrip().endswith(("(", "（", "[")):
-            before, after = before.rstrip()[:-1], ""
-        text = before + after
+    if dates and dates[0].at == 0:
+        text = text[dates[0].end:]
+    elif dates and dates[-1].end >= len(text.rstrip(" )]）")):
+        before, after = text[:dates[-1].at], text[dates[-1].end:]
+        bracketed = before.rstrip().endswith(("(", "（", "[")) and after.strip() in (")", "）", "]")
+        if bracketed:
+            text = before.rstrip()[:-1]
+        elif not _JOINS_DATE.search(before):
+            text = before
     return " ".join(text.strip(" -–—|·").split())
+
+
+# A date after these words belongs to the title: "del 30 gennaio 2025", "of 5 February 2025", "…, 2025".
+_JOINS_DATE = re.compile(r"(?:,|\b(?:del|dell'|della|dal|of|on|from|dated|du|de|le|di|vom|am|des|den))\s*$|[于至]\s*$",
+                         re.I)
 
 
 def _block_date(block: lxml.html.HtmlElement, shown: str, title: str, tz: str, month_first: bool) -> date | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -159,12 +159,14 @@ class SourceSummary:
     items: int
     # Days the last run reconciled with the source's own counts (see storage.completeness).
     completeness: dict[str, Any] | None = None
+    # The last run's warnings (a selector that missed, a malformed feed): {kind, message, url}.
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         found = {
             "id": self.id, "enabled": self.enabled, "authority": self.authority, "status": self.status,
             "last_run": self.last_run.isoformat() if self.last_run else None,
-            "last_error": self.last_error, "items": self.items,
+            "last_error": self.last_error, "warnings": self.warnings, "items": self.items,
         }
         # Only sources that reconcile days with the source's own counts have this key.
         return found | ({"completeness": self.completeness} if self.completeness is not None else {})
@@ -180,10 +182,12 @@ def source_summaries(session: Session, sources: list[SourceConfig]) -> list[Sour
         if run is not None and run.error_count:
             first = run_errors(session, run.id)[0]
             error = {"kind": first.kind, "message": first.message, "url": first.url}
+        shown = run_errors(session, run.id, warnings=True) if run is not None and run.warning_count else []
+        warnings = [{"kind": w.kind, "message": w.message, "url": w.url} for w in shown]
         summaries.append(SourceSummary(
             id=source.id, enabled=source.enabled, authority=source.authority,
             status=run.status if run else "never_run", last_run=run.finished_at if run else None,
-            last_error=error, items=counts.get(source.id, 0),
+            last_error=error, warnings=warnings, items=counts.get(source.id, 0),
             completeness=run_completeness(session, run.id) if run else None,
         ))
     return summaries

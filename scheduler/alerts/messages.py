@@ -23,7 +23,8 @@ REASONS = {
     "zh": {"source": "来源为 {0}", "jurisdiction": "法域 {0}", "category": "类别 {0}", "doc_type": "文件类型 {0}",
            "keywords": "命中关键词：{0}", "relevance": "相关度 {0} ≥ {1}", "all": "该规则匹配所有条目"},
 }
-STATES = {"zh": {"broken": "故障", "quiet": "长时间无更新", "ok": "已恢复", "missed": "错过抓取"}}
+STATES = {"zh": {"broken": "故障", "quiet": "长时间无更新", "degraded": "选择器失效（通用解析）", "ok": "已恢复",
+                 "missed": "错过抓取"}}
 
 
 @dataclass

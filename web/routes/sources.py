@@ -18,10 +18,13 @@ RUNS_SHOWN = 5
 ERRORS_SHOWN = 3
 
 
-def _recent_runs(session: Session, source_id: str) -> list[tuple[CrawlRun, list[RunError]]]:
+def _recent_runs(session: Session, source_id: str) -> list[tuple[CrawlRun, list[RunError], list[RunError]]]:
+    """Each recent run with its first errors and its warnings (the selectors that missed)."""
     recent = list(session.scalars(select(CrawlRun).where(CrawlRun.source_id == source_id)
                                   .order_by(CrawlRun.id.desc()).limit(RUNS_SHOWN)))
-    return [(run, runs.run_errors(session, run.id)[:ERRORS_SHOWN] if run.error_count else []) for run in recent]
+    return [(run, runs.run_errors(session, run.id)[:ERRORS_SHOWN] if run.error_count else [],
+             runs.run_errors(session, run.id, warnings=True)[:ERRORS_SHOWN] if run.warning_count else [])
+            for run in recent]
 
 
 @router.get("/sources")
