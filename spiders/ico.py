@@ -32,6 +32,7 @@ KINDS = {
 
 class IcoSpider(JsonApiSpider):
     name = "ico"
+    doc_type = "news"  # a page of the site read without the search API's type (news and blogs)
 
     def first_requests(self) -> Iterable[Request]:
         options = self.source.options

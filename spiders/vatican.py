@@ -19,6 +19,7 @@ from typing import Any
 from scrapy.http import Response
 
 from crawler.errors import Unparseable
+from crawler.generic.pdf import document_date, document_title
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, first_paragraph
 from spiders.base import HtmlListingSpider, text_of
@@ -114,11 +115,14 @@ class VaticanLawsSpider(PdfDetails, HtmlListingSpider):
         pdf = read_pdf(response.body, response.url)
         hint = self.listing_hint(response)
         opening = pdf.text[:400]
-        title = hint.title if hint else pdf_title(pdf.text) or pdf.title
+        # Without the listing's line (a PDF added by URL): the heading's subject, the signing line's date.
+        title = hint.title if hint else document_title(pdf.text, pdf.title) or pdf_title(pdf.text)
         dates = {key: day for key, day in (("signed", dated(_SIGNED, pdf.text[-600:])),
                                            ("effective", dated(_EFFECTIVE, pdf.text))) if day}
+        published = (hint.published if hint else None) or dates.get("signed") or \
+            document_date(pdf.text, response.url, self.source.timezone)
         item = self.item(
-            response, title=title, published=(hint.published if hint else None) or dates.get("signed"),
+            response, title=title, published=published,
             doc_type=act_doc_type(hint.title if hint else opening), summary=first_article(pdf.text),
             text=pdf.text, identifiers=act_number(opening) or (hint.identifiers if hint else {}), dates=dates,
         )

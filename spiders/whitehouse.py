@@ -61,7 +61,11 @@ class WhiteHouseSpider(FeedSpider):
         title = clean_line(response.css("h1.wp-block-whitehouse-topper__headline::text").get()
                            or response.css("meta[property='og:title']::attr(content)").get()
                            or response.css("h1::text").get())
-        body = response.css("div.entry-content, div.wp-block-post-content").get()
+        content = response.css("div.entry-content, div.wp-block-post-content")[:1]
+        # The 2025 theme puts the headline block (kicker, headline, category, date) inside the content.
+        body = content.get()
+        for topper in content.css(".wp-block-whitehouse-topper").getall():
+            body = body.replace(topper, "", 1)
         if not title or not body:
             raise Unparseable("article page without a headline or an entry-content body", url=response.url)
         shown = (response.css("div.wp-block-post-date time::attr(datetime)").get()

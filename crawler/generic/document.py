@@ -294,9 +294,17 @@ def _without_heading(text: str, title: str) -> str:
     """The body in paragraphs (trafilatura gives a line each), less the title and date lines it
     repeats at the top."""
     paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
-    while paragraphs and (paragraphs[0] == title or len(paragraphs[0]) <= 40 and first_date(paragraphs[0])):
+    while paragraphs and _is_heading_line(paragraphs[0], title):
         paragraphs.pop(0)
     return "\n\n".join(paragraphs)
+
+
+def _is_heading_line(line: str, title: str) -> bool:
+    """The title, a date line, a kicker (解读, News) or a "- Type" / "- Date" field above the text."""
+    if line == title or len(line) <= 40 and first_date(line):
+        return True
+    # Not a salutation (各有关单位：) or a document number line (国办发〔2025〕1号): those are the text's.
+    return len(line) <= 24 and not re.search(r"[.。:：,，;；!?！？\d]", line.removeprefix("- "))
 
 
 def _fallback_text(visible: str, title: str) -> str:
