@@ -19,6 +19,7 @@ from tests.feeds import rss
 from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings
 
+
 def _json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
@@ -59,7 +60,7 @@ def test_a_redesigned_site_keeps_its_documents_read_generically_and_the_source_i
 
 
 def test_an_entity_bomb_feed_is_refused_and_stores_nothing(site, tmp_path):
-    lol = "".join(f'<!ENTITY lol{n} "{"&lol%d;" % (n - 1) * 10}">' for n in range(1, 10))
+    lol = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
     bomb = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY lol0 "lol">{lol}]><rss version="2.0"><channel>'
             "<title>x</title><item><title>&lol9;</title><link>https://agency.example/a</link></item></channel></rss>")
     site.serve("/feed.xml", bomb, "application/rss+xml")
@@ -101,7 +102,8 @@ def test_a_feed_source_reads_a_document_page_of_its_site_generically(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     [item] = _json_lines(result.stdout)
-    assert (item["title"], item["published"], item["extraction"]) == ("FTC Acts on AI Chatbots", "2025-01-16", "generic")
+    assert (item["title"], item["published"], item["extraction"]) == (
+        "FTC Acts on AI Chatbots", "2025-01-16", "generic")
 
 
 def test_a_feed_of_a_source_under_another_url_is_read_as_a_feed(tmp_path):
