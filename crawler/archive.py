@@ -7,6 +7,7 @@ in what is written and in how requests are matched on replay.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -136,13 +137,24 @@ def read_record(path: Path, offset: int) -> ArchivedResponse:
         return _archived(record, str(path), offset)
 
 
-def _archived(record, file_name: str, offset: int) -> ArchivedResponse:
+def read_responses(path: Path) -> Iterator[ArchivedResponse]:
+    """Every response record of a WARC file in the order written, each body exactly as the recorder
+    wrote it: still in its Content-Encoding (warcio's own decoding knows only some encodings)."""
+    with path.open("rb") as stream:
+        iterator = ArchiveIterator(stream)
+        for record in iterator:
+            if record.rec_type == "response":
+                body = record.raw_stream.read()  # before the offset, which reads the record to its end
+                yield _archived(record, str(path), iterator.get_record_offset(), body)
+
+
+def _archived(record, file_name: str, offset: int, body: bytes | None = None) -> ArchivedResponse:
     http = record.http_headers
     return ArchivedResponse(
         url=record.rec_headers.get_header("WARC-Target-URI"),
         status=int(http.get_statuscode()),
         headers=list(http.headers),
-        body=record.content_stream().read(),
+        body=record.content_stream().read() if body is None else body,
         fetched_at=_parse_warc_date(record.rec_headers.get_header("WARC-Date")),
         ref=WarcRef(file_name, offset, record.rec_headers.get_header("WARC-Record-ID")),
     )

@@ -304,3 +304,4 @@ def alerts_test(ctx: typer.Context, rule_id: str) -> None:
 
 # --- the triage web app's scriptable side: triage, export, user, add (crawler/cli_web.py) -----------
 from crawler import cli_web  # noqa: E402, F401  (registers its commands on `app`)
+from crawler.cli_record import record as record_command  # noqa: E402, F401  (registers `regwatch record` on `app`)

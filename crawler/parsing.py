@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from scrapy import Request
 from scrapy.http import Headers
@@ -16,6 +18,9 @@ from crawler.config import Config, ConfigError
 from crawler.errors import ReadWarning, RegwatchError, Unparseable
 from crawler.items import CandidateItem
 from crawler.pipelines import normalize_item
+
+# Example files (tests/examples) are parsed as if fetched at this moment, so their expected files are stable.
+EXAMPLE_FETCHED_AT = datetime(2025, 2, 7, 12, 0, tzinfo=UTC)
 
 
 def read_headers(path: Path) -> dict[str, str]:
@@ -87,3 +92,9 @@ def parse_file(config: Config, source_id: str, path: Path, url: str, fetched_at:
     """(normalized items, URLs the crawl would follow next) for one saved response."""
     parsed = parse_saved(config, source_id, path, url, fetched_at, headers)
     return parsed.items, parsed.follow
+
+
+def expected_json(items: list[dict[str, Any]]) -> str:
+    """An example's expected file: the items `regwatch parse --full` prints, as one JSON list with
+    sorted keys and indented, so that a change reads well in a diff."""
+    return json.dumps(items, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -42,6 +42,7 @@ class RunContext:
     validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
     fresh_validators: dict[str, dict[str, str | None]] = field(default_factory=dict)
     followed: set[str] = field(default_factory=set)  # detail URLs requested in this run
+    max_documents: int | None = None  # at most this many detail pages (`regwatch record`)
     on_progress: Callable[[str, str], None] | None = None
     status_at_finish: str | None = None
     # Items that passed the pipelines and wait to be stored (see store_pending).
@@ -98,6 +99,13 @@ class RunContext:
         self.warnings.append(warning)
         runs.record_warning(self.session, self.run_id, warning.kind, warning.message, warning.url)
         log.warning("%s", warning)
+
+    def may_follow(self, url: str) -> bool:
+        """Whether to fetch this detail page now: not yet requested in this run, within the cap."""
+        if url in self.followed or (self.max_documents is not None and len(self.followed) >= self.max_documents):
+            return False
+        self.followed.add(url)
+        return True
 
     def stored_urls(self, urls: list[str]) -> set[str]:
         return documents.stored_urls(self.session, self.source_id, urls)

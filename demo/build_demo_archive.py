@@ -2,7 +2,8 @@
 
     python demo/build_demo_archive.py
 
-Every example response (but error cases: files whose name starts with "error" or "blocked") is
+Every example response (but error, anti-bot and redesign cases: files whose name starts with
+"error", "blocked" or "redesign") is
 written as if fetched at the examples' moment, so `regwatch demo` replays a crawl of that day.
 """
 
@@ -17,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawler.archive import WarcRecorder  # noqa: E402
 from crawler.parsing import read_headers  # noqa: E402
-from tests.examples_harness import FETCHED_AT, all_examples  # noqa: E402
+from tests.examples_harness import FETCHED_AT, NOT_SERVED_PREFIXES, all_examples  # noqa: E402
 
 ARCHIVE = ROOT / "demo" / "demo.warc.gz"
 CONTENT_TYPES = {".json": "application/json", ".xml": "application/xml", ".html": "text/html; charset=utf-8"}
@@ -32,7 +33,7 @@ def build() -> int:
     recorder = WarcRecorder(ARCHIVE, ARCHIVE.parent)
     seen: dict[str, str] = {}
     for example in all_examples():
-        if example.case.startswith(("error", "blocked")):
+        if example.case.startswith(NOT_SERVED_PREFIXES):
             continue
         if example.url in seen:
             raise SystemExit(f"{example} and {seen[example.url]} both answer {example.url}")

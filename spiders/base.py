@@ -39,14 +39,23 @@ from spiders.reading import ResponseReading
 # What a parser yields: items, follow-up requests, and warnings for the run (a selector that missed).
 Result = CandidateItem | Request | ReadWarning
 
-# Pages that stand in for the content when a site refuses a crawler.
-_BLOCK_MARKERS = re.compile(
-    r"captcha|cf-chl|Just a moment\.\.\.|Attention Required! \| Cloudflare|DataDome|"
-    r"Access Denied|Request unsuccessful\. Incapsula|Pardon Our Interruption|"
-    r"环境异常|完成验证后即可继续访问|访问验证|滑动验证|安全验证|请开启JavaScript|"
+# Pages that stand in for the content when a site refuses a crawler. Markup only challenge pages
+# carry (searched anywhere, scripts included) ...
+_CHALLENGE_MARKUP = re.compile(
+    r"cf-chl|challenge-platform|captcha-delivery\.com|_Incapsula_Resource|Request unsuccessful\. Incapsula|"
     r"\$_ts\s*=\s*window\[",  # Ruishu (瑞数) bot wall on Chinese government sites
     re.I,
 )
+# ... and words that say so in what the page shows: only in a page that shows little else, since
+# an ordinary page's scripts and articles mention captchas too (WordPress Divi pages carry
+# "captcha" in every page's script settings).
+_CHALLENGE_WORDS = re.compile(
+    r"captcha|Just a moment\.\.\.|Attention Required! \| Cloudflare|DataDome|Access Denied|"
+    r"Pardon Our Interruption|环境异常|完成验证后即可继续访问|访问验证|滑动验证|安全验证|请开启JavaScript",
+    re.I,
+)
+_CHALLENGE_TEXT_CHARS = 1500  # a challenge page shows a sentence or two
+_SCRIPTS = re.compile(r"<(script|style|noscript)\b.*?</\1\s*>|<[^>]+>", re.I | re.S)
 _ABSOLUTE_URL = re.compile(r"https?://[^\s/]", re.I)
 
 
@@ -55,7 +64,10 @@ def blocked_reason(response: Response) -> str | None:
     if not isinstance(response, TextResponse) or len(response.body) > 60_000:
         return None
     head = response.body[:60_000].decode("utf-8", "ignore")
-    match = _BLOCK_MARKERS.search(head)
+    match = _CHALLENGE_MARKUP.search(head)
+    if match is None:
+        shown = " ".join(_SCRIPTS.sub(" ", head).split())
+        match = _CHALLENGE_WORDS.search(shown) if len(shown) <= _CHALLENGE_TEXT_CHARS else None
     return f"page is an anti-bot challenge ({match.group(0)!r})" if match else None
 
 
@@ -205,8 +217,12 @@ class RegwatchSpider(ResponseReading, scrapy.Spider):
         return canonical_url(url) in starts
 
     def is_listing(self, response: Response) -> bool:
-        """An index, or a page the crawl reached as one (a sitemap index's sitemaps)."""
-        return self.is_index(response.url) or bool(_has_meta(response) and response.meta.get("index"))
+        """An index (also when it answered through a redirect), or a page the crawl reached as one
+        (a sitemap index's sitemaps)."""
+        if self.is_index(response.url):
+            return True
+        meta = response.meta if _has_meta(response) else {}
+        return bool(meta.get("index")) or any(self.is_index(url) for url in meta.get("redirect_urls", ())[:1])
 
     def follow(self, response: Response, items: list[CandidateItem]) -> Iterator[Any]:
         """Store items; from an index with fetch_details, fetch the detail pages of new ones. An
@@ -221,8 +237,7 @@ class RegwatchSpider(ResponseReading, scrapy.Spider):
         wanted = {canonical_url(item.url): item for item in to_fetch}
         stored = self.run.stored_urls(list(wanted))
         for url, item in wanted.items():
-            if url not in stored and url not in self.run.followed:
-                self.run.followed.add(url)
+            if url not in stored and self.run.may_follow(url):
                 yield self.request(item.url, meta={"listing_item": item})
 
     def batch(self, response: Response, items: list[CandidateItem]) -> ScrapedBatch:

@@ -14,6 +14,7 @@ from scrapy.http import Response
 
 from crawler.errors import Unparseable
 from crawler.generic.dates import short_year_date
+from crawler.generic.document import GenericDocument
 from crawler.items import CandidateItem
 from crawler.normalize import clean_line, html_to_text
 from spiders.base import HtmlListingSpider, text_of
@@ -80,6 +81,14 @@ class GaranteSpider(HtmlListingSpider):
             summary=lead_paragraph(body), text=html_to_text(body),
         )
         yield self.merge_hint(response, item)
+
+    def from_generic_document(self, response: Response, document: GenericDocument) -> CandidateItem:
+        """A page of the site the docweb selectors do not fit (another portlet, a redesign)."""
+        number = _DOCWEB.search(response.url)
+        return super().from_generic_document(response, document).model_copy(update={
+            "title": _TITLE_NUMBER.sub("", document.title),
+            "doc_type": self.kind_from_page(document.title, document.text),
+            "identifiers": known(garante_docweb=number.group(1) if number else None)})
 
     @staticmethod
     def kind_from_page(title: str, text: str) -> str:

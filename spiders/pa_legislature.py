@@ -109,9 +109,7 @@ class PennsylvaniaLegislatureSpider(HtmlListingSpider):
             yield from super().follow(response, items)
             return
         for item in items:
-            url = canonical_url(item.url)
-            if url not in self.run.followed:
-                self.run.followed.add(url)
+            if self.run.may_follow(canonical_url(item.url)):
                 yield self.request(item.url, meta={"listing_item": item})
 
     # --- a bill page ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from crawler.items import CandidateItem
 from crawler.normalize import first_paragraph
 
 Parser = Callable[[Response], Iterable[Any]]
-SITEMAP_CHILDREN = 5  # a sitemap index's newest child sitemaps read per run
+SITEMAP_CHILDREN = 5  # a sitemap index's newest child sitemaps read per run (options.sitemap_children)
 
 
 class ResponseReading:
@@ -192,7 +192,8 @@ class ResponseReading:
         since = self.run.lookback_start if getattr(self, "run", None) is not None else None
         if sitemap.is_index:
             children = sorted(sitemap.entries, key=lambda e: e.lastmod or date.min, reverse=True)
-            for entry in children[:SITEMAP_CHILDREN]:
+            wanted = int((getattr(self.source, "options", None) or {}).get("sitemap_children", SITEMAP_CHILDREN))
+            for entry in children[:wanted]:
                 if since is None or entry.lastmod is None or entry.lastmod >= since - timedelta(days=1):
                     yield self.request(entry.url, meta={"index": True})
             return

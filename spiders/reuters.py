@@ -1,9 +1,19 @@
-"""Reuters technology news (reuters.com section pages).
+"""Reuters technology news, from Reuters' Google News sitemap.
 
 Reuters sits behind DataDome, which answers most crawlers with HTTP 401 (other DataDome sites
 use 403) or a 200 captcha page. Both are reported as `blocked`: the core would file a plain 401
-as a refused API key, and a captcha page must never become items. When the section page does
-come through, its article links are recognised by Reuters' URL shape: /<section>/.../<slug>-YYYY-MM-DD/.
+as a refused API key, and a captcha page must never become items.
+
+The section page (/technology/) is refused that way; the news sitemap that Reuters' Arc XP
+publishes for Google News (`/arc/outboundfeeds/news-sitemap-index/?outputType=xml`, children of
+100 stories each, newest first, covering about two days, all sections mixed) answers a plain
+request. It is read by the shared sitemap reader: title from `news:title` (CDATA or not), date
+from `news:publication_date` on the London calendar (the day in the story's URL), and
+`options.include` keeps the /technology/ stories. `news:language` says "en" even on /es/ and
+/pt/ stories; the include keeps to the English section, so it is not corrected here.
+
+The section page is still read when one is given in `urls` (through a `proxy:` the site accepts):
+its article links are recognised by Reuters' URL shape, /<section>/.../<slug>-YYYY-MM-DD/.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from typing import Any
 
 from scrapy.http import Request, Response
 
@@ -35,10 +46,12 @@ def datadome_reason(response: Response) -> str | None:
 
 class ReutersSpider(RegwatchSpider):
     name = "reuters"
+    doc_type = "news"
 
-    def first_requests(self) -> Iterable[Request]:
-        for key in self.start_keys or tuple(self.source.urls):
-            yield self.request(self.url_for(key), meta={"handle_httpstatus_list": [401, 403]})
+    def request(self, url: str, meta: dict | None = None, **kwargs: Any) -> Request:
+        # DataDome's refusals of any URL (a child sitemap too) reach datadome_reason.
+        meta = {"handle_httpstatus_list": [401, 403], **(meta or {})}
+        return super().request(url, meta=meta, **kwargs)
 
     def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
         return self.parse_section
@@ -59,6 +72,6 @@ class ReutersSpider(RegwatchSpider):
                 continue
             seen.add(href)
             yield self.item(response, url=response.urljoin(href), title=title,
-                            published=date(int(match[1]), int(match[2]), int(match[3])), doc_type="news")
+                            published=date(int(match[1]), int(match[2]), int(match[3])))
         if not seen:
             raise Unparseable("section page without article links", url=response.url)

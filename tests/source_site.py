@@ -13,7 +13,7 @@ import yaml
 
 from crawler.middlewares import mirror_url
 from crawler.parsing import read_headers
-from tests.examples_harness import FETCHED_AT, ROOT, Example, all_examples
+from tests.examples_harness import FETCHED_AT, NOT_SERVED_PREFIXES, ROOT, Example, all_examples
 from tests.loopback import LoopbackSite, Reply
 
 CONTENT_TYPES = {".json": "application/json", ".xml": "application/xml", ".html": "text/html"}
@@ -22,7 +22,7 @@ CONTENT_TYPES = {".json": "application/json", ".xml": "application/xml", ".html"
 def serve_examples(site: LoopbackSite, source_ids: set[str] | None = None) -> list[Example]:
     served = []
     for example in all_examples():
-        if example.case.startswith(("error", "blocked")) or (source_ids and example.source_id not in source_ids):
+        if example.case.startswith(NOT_SERVED_PREFIXES) or (source_ids and example.source_id not in source_ids):
             continue
         headers = read_headers(example.body.with_name(example.body.name + ".headers")) or {
             "Content-Type": CONTENT_TYPES.get(example.body.suffix, "application/octet-stream")}

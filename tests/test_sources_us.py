@@ -9,7 +9,7 @@ import json
 
 from crawler.middlewares import mirror_url
 from tests.conftest import regwatch
-from tests.examples_harness import ROOT, all_examples
+from tests.examples_harness import NOT_SERVED_PREFIXES, ROOT, all_examples
 from tests.loopback import Reply
 from tests.source_site import default_config_copy, mirror_settings, serve_examples
 
@@ -23,10 +23,15 @@ KEYS = {"CONGRESS_API_KEY": "test-congress-key", "LEGISCAN_API_KEY": "test-legis
 NO_KEYS = dict.fromkeys(KEYS, "")
 
 
+# Document pages of feed sources, which a crawl of their feeds does not fetch (the generic reader's CMS cases).
+NOT_CRAWLED = {("ftc-press", "drupal-press-release"), ("hawley-senate", "wordpress-divi-press-release")}
+
+
 def expected_urls(source_id: str) -> set[str]:
     """Every item URL the source's crawled examples produce (what a crawl must store)."""
     return {item["url"] for e in all_examples()
-            if e.source_id == source_id and not e.case.startswith(("error", "blocked"))
+            if e.source_id == source_id and not e.case.startswith(NOT_SERVED_PREFIXES)
+            and (e.source_id, e.case) not in NOT_CRAWLED
             for item in json.loads(e.expected_path.read_text(encoding="utf-8"))}
 
 
@@ -135,3 +140,38 @@ def test_refused_keys_are_unauthorized_with_the_key_redacted(site, tmp_path):
     assert "API_KEY_INVALID" in status["congress-bills"]["last_error"]["message"]
     assert "test-legiscan-key" not in status["legiscan"]["last_error"]["url"]
     assert queued(config) == []
+
+
+# --- CourtListener: a followed docket's case --------------------------------------------------------
+
+DOCKET_OBJECT = "/https/www.courtlistener.com/api/rest/v4/dockets/66732129/"
+CASE_PAGE = "https://www.courtlistener.com/docket/66732129/andersen-v-stability-ai-ltd/"  # options.dockets
+DOCKET_ENTRIES = "/https/www.courtlistener.com/api/rest/v4/docket-entries/?docket=66732129&order_by=-date_filed"
+
+
+def test_followed_docket_case_is_an_item_fetched_until_stored(site, tmp_path):
+    serve_examples(site, {"courtlistener"})
+    config = default_config_copy(tmp_path, {"courtlistener"})
+    regwatch(config, "crawl", *mirror_settings(site), env=KEYS)
+    case = next(i for i in queued(config) if i["url"] == CASE_PAGE)
+    assert (case["title"], case["published"], case["doc_type"]) == ("Andersen v. Stability AI Ltd.", "2023-01-13",
+                                                                    "court_filing")
+    assert case["identifiers"] == {"case_number": "3:23-cv-00201", "court_id": "cand", "docket_id": "66732129"}
+    assert "Assigned to: William H. Orrick" in case["summary"]
+    assert len(site.hits(DOCKET_OBJECT)) == 1
+    # Stored: later runs read only the docket's entries (the free tier is 5 requests a minute).
+    regwatch(config, "crawl", *mirror_settings(site), env=KEYS)
+    assert len(site.hits(DOCKET_OBJECT)) == 1 and len(site.hits(DOCKET_ENTRIES)) == 2
+    assert statuses(config)["courtlistener"]["status"] == "ok"
+
+
+def test_docket_refused_to_the_token_is_unauthorized_naming_the_url(site, tmp_path):
+    serve_examples(site, {"courtlistener"})
+    denied = b'{"detail":"You do not have permission to perform this action."}'
+    site.routes[DOCKET_OBJECT] = Reply(403, denied, {"Content-Type": "application/json"})
+    config = default_config_copy(tmp_path, {"courtlistener"})
+    regwatch(config, "crawl", *mirror_settings(site), env=KEYS)
+    error = statuses(config)["courtlistener"]["last_error"]
+    assert error["kind"] == "unauthorized" and error["url"] == "https://www.courtlistener.com/api/rest/v4/dockets/66732129/"
+    assert "token may not read this endpoint (You do not have permission" in error["message"]
+    assert CASE_PAGE not in {i["url"] for i in queued(config)}
