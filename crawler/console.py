@@ -80,6 +80,8 @@ def document_view(document: Document, triage: TriageState, versions: list[Docume
         ("relevance", f"{document.relevance_score:.2f} ({', '.join(document.relevance_terms)})"),
         ("status", triage.status + (" (updated)" if triage.updated else "")),
         ("summary", document.summary), ("content_hash", document.content_hash),
+        ("extraction", document.extraction + (" (the source's selectors missed: check title and date)"
+                                              if document.extraction == "generic" else "")),
     ]
     if document.linked_to:
         rows.append(("same item as", f"item {document.linked_to} (this document seen through another source)"))

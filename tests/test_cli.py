@@ -28,7 +28,7 @@ def test_sources_json_lists_never_run_sources(tmp_path):
     [entry] = json.loads(regwatch(config, "sources", "--json").stdout)
     health = entry.pop("health")
     assert entry == {"id": "agency-news", "enabled": True, "authority": "agency-news", "status": "never_run",
-                     "last_run": None, "last_error": None, "items": 0}
+                     "last_run": None, "last_error": None, "warnings": [], "items": 0}
     assert health["state"] == "never_run" and health["consecutive_failures"] == 0
 
 

@@ -97,6 +97,25 @@ def business_days(start: date, end: date) -> list[date]:
     return [start + timedelta(d) for d in range((end - start).days + 1) if (start + timedelta(d)).weekday() < 5]
 
 
+def test_a_run_whose_items_the_generic_reader_read_makes_the_source_degraded_until_its_selectors_match(session):
+    add_run(session, "federal-register", "ok", items=40, at=NOW - timedelta(hours=2))
+    session.add(CrawlRun(source_id="federal-register", started_at=NOW - timedelta(minutes=1), finished_at=NOW,
+                         status="ok", items_parsed=38, items_generic=38, warning_count=1))
+    session.flush()
+    latest = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+    session.add(RunError(run_id=latest.id, kind="selector_missed", url="https://fr.example/list",
+                         message="listing has no entries matching 'ul.results li'; read by the generic reader", at=NOW))
+    session.commit()
+    degraded = assess(session, "federal-register")
+    assert degraded.state == "degraded" and degraded.items_generic == 38
+    assert "38 item(s) read by the generic reader" in degraded.reason and "'ul.results li'" in degraded.reason
+    assert degraded.missed == [{"message": "listing has no entries matching 'ul.results li'; read by the generic "
+                                           "reader", "url": "https://fr.example/list"}]
+    assert health.worth_telling("ok", "degraded") and health.worth_telling("degraded", "ok")
+    add_run(session, "federal-register", "ok", items=40, at=NOW + timedelta(hours=1))
+    assert assess(session, "federal-register", now=NOW + timedelta(hours=1)).state == "ok"
+
+
 def test_business_day_cadence_is_learned_so_a_weekend_is_not_quiet_but_a_week_is(session):
     publish(session, "federal-register", business_days(date(2025, 1, 20), date(2025, 3, 7)))  # up to Friday
     add_run(session, "federal-register", "ok", items=5)

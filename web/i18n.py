@@ -48,6 +48,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "published": {"zh": "发布日期", "en": "Published"},
     "relevance": {"zh": "相关度", "en": "Relevance"},
     "updated": {"zh": "已更新", "en": "updated"},
+    "generic": {"zh": "通用解析", "en": "read generically"},
+    "generic_hint": {"zh": "来源的选择器未命中，本条由通用解析读取：请核对标题和日期",
+                     "en": "the source's selectors missed and the generic reader read this item: "
+                           "check its title and date"},
     "no_items": {"zh": "没有符合条件的条目。", "en": "No items match."},
     "items_total": {"zh": "共 {n} 条", "en": "{n} items"},
     "page_of": {"zh": "第 {page} / {pages} 页", "en": "page {page} of {pages}"},

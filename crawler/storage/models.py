@@ -93,7 +93,8 @@ class Document(Base):
     # the item reviewers see. No foreign key: SQLite could only add one by rebuilding the table.
     linked_to: Mapped[int | None] = mapped_column(Integer, index=True)
     # "generic" when the source's own selectors missed and the generic reader read it.
-    extraction: Mapped[str] = mapped_column(String(10), default="source", server_default="source")
+    # The server's default only: rows written before the column existed (and by older code) read "source".
+    extraction: Mapped[str] = mapped_column(String(10), server_default="source")
 
 
 class DocumentIdentifier(Base):

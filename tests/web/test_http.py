@@ -255,6 +255,24 @@ def test_sources_page_shows_health_runs_and_errors(editor, web_config):
     assert 'class="badge health' in page
 
 
+def test_a_source_living_on_the_generic_reader_is_degraded_and_its_items_are_marked(editor, web_config, ids):
+    from crawler.storage import runs
+    from crawler.storage.models import Document
+
+    with db.open_session(web_config.database_url) as session:
+        run_id = runs.start_run(session, "cac")
+        runs.record_warning(session, run_id, "selector_missed", "document page without h1.title; read by the "
+                            "generic reader", "https://www.cac.gov.cn/2025-01/14/c_1738000000000001.htm")
+        runs.finish_run(session, run_id, "ok", {"requests": 2, "items_parsed": 1, "items_generic": 1})
+        session.execute(update(Document).where(Document.id == ids["cac"]).values(extraction="generic"))
+        session.commit()
+    page = editor.get("/sources").text
+    assert '<span class="badge health degraded">' in page
+    assert "selector_missed: document page without h1.title" in page and "1 条由通用解析读取" in page
+    assert '<span class="badge generic"' in editor.get(f"/items/{ids['cac']}").text
+    assert '<span class="badge generic"' not in editor.get(f"/items/{ids['federal-register']}").text
+
+
 def test_add_by_url_reports_a_page_that_cannot_be_fetched(editor, site):
     response = editor.post("/add", data={"url": site.base + "/gone.html", "csrf_token": editor.csrf})
     assert response.status_code == 422 and 'id="add-error"' in response.text
