@@ -235,3 +235,12 @@ def test_chinese_and_french_pdfs_keep_the_act_date_not_deadlines_or_printing_dat
     deliberation = ("Délibération n° 2024-011 du 18 janvier 2024 portant adoption d'une recommandation\n\n"
                     "La Commission nationale de l'informatique et des libertés,\n\nVu la loi du 6 janvier 1978;")
     assert document_date(deliberation, "", "Europe/Paris") == date(2024, 1, 18)
+
+
+def test_a_site_name_in_og_title_and_the_logo_is_not_the_documents_title():
+    page = """<html><head><title>中国互联网络信息中心</title><meta property="og:title" content="中国互联网络信息中心">
+    </head><body><div><a href="/"><img src="/logo.png" alt="中国互联网络信息中心"></a></div>
+    <div class="t">第55次《中国互联网络发展状况统计报告》</div><div>发布时间：2025-01-17</div>
+    <div><p>报告显示，截至2024年12月，我国网民规模达11.08亿人，互联网普及率达78.6%。</p></div></body></html>"""
+    document = read_document(page, "https://www.cnnic.net.cn/n4/2025/0117/c88-11229.html", "Asia/Shanghai")
+    assert (document.title, document.published) == ("第55次《中国互联网络发展状况统计报告》", date(2025, 1, 17))

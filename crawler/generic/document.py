@@ -70,8 +70,15 @@ def read_document(html: str, url: str, tz: str = "UTC", month_first: bool = Fals
 # --- title -------------------------------------------------------------------------------------
 
 
+_HOME_LINKS = re.compile(r"^(?:https?://[^/]+)?(?:\.{0,2}/)+(?:index\.s?html?)?$|^https?://[^/]+$", re.I)
+
+
 def site_names(root: lxml.html.HtmlElement, url: str) -> set[str]:
+    """The site's own name, as its meta tags, JSON-LD and home-link logo (its alt text) give it."""
     names = {meta(root, name) for name in SITE_METAS}
+    for link in root.iter("a"):
+        if _HOME_LINKS.match((link.get("href") or "").strip()):
+            names.update(img.get("alt") or "" for img in link.iter("img"))
     for entry in json_ld(root):
         kind = str(entry.get("@type", "")).lower()
         if kind in ("website", "organization", "governmentorganization"):
