@@ -65,18 +65,21 @@ def parse_saved(config: Config, source_id: str, path: Path, url: str, fetched_at
     response_class = responsetypes.from_args(headers=scrapy_headers, url=url, body=body)
     request = Request(url, meta={"fetched_at": fetched_at})
     response = response_class(url=url, body=body, headers=scrapy_headers, request=request)
-    parsed = Parsed()
     try:
-        results = spider.parse_response(response)
+        return _parsed(spider, response)
     except RegwatchError:
         raise
     except Exception as error:  # a parser bug on odd input: reported like the crawl reports it
         raise Unparseable(f"parser failed: {type(error).__name__}: {error}", source=source_id, url=url) from error
-    for result in results:
+
+
+def _parsed(spider, response) -> Parsed:
+    parsed = Parsed()
+    for result in spider.parse_response(response):
         if isinstance(result, ReadWarning):
             parsed.warnings.append(result)
         elif isinstance(result, CandidateItem):
-            if not result.title and spider.is_index(url):
+            if not result.title and spider.is_listing(response):
                 parsed.follow.append(result.url)  # a sitemap page: its own page gives the title
                 continue
             normalized = normalize_item(result, spider.source)
