@@ -67,6 +67,9 @@ class ResponseReading:
                 raise
             return self.read_generically(response, generic, miss.message)
         if generic is None:
+            if not results and kind != sniff.PDF:
+                raise Unparseable("the generic reader found no document on the page (no title, or an error page)",
+                                  url=response.url)
             return results
         if generic == self.read_generic_listing and not results:
             return self.read_generically(response, generic, "the listing's entry selectors found no entries",

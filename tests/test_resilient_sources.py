@@ -127,6 +127,12 @@ def test_regwatch_parse_reports_a_selector_miss_and_never_a_traceback(tmp_path):
     failed = _parse("whitehouse", empty, "https://www.whitehouse.gov/presidential-actions/2025/01/x/")
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert "https://www.whitehouse.gov/presidential-actions/2025/01/x/" in failed.stderr
+    gone = tmp_path / "gone.html"
+    gone.write_text("<html><head><title>Page not found | FTC</title></head><body><h1>Page not found</h1>"
+                    "</body></html>", encoding="utf-8")
+    soft_404 = _parse("ftc-press", gone, "https://www.ftc.gov/news-events/news/press-releases/2025/01/gone")
+    assert soft_404.returncode == 1 and soft_404.stdout == ""
+    assert "unparseable" in soft_404.stderr and "no document" in soft_404.stderr
 
 
 HEADED_DECREE = (
