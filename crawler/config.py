@@ -238,14 +238,48 @@ class ServiceConfig(_Strict):
         return parse_duration(value)
 
 
+class LoginThrottle(_Strict):
+    """How many wrong passwords a login accepts before it answers 429 for a while."""
+
+    account_failures: int = Field(5, ge=1)    # per account within `window`
+    address_failures: int = Field(20, ge=1)   # per client address within `window`, whatever the account
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+
+    @field_validator("window", "lockout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> timedelta:
+        return parse_duration(value)
+
+
 class WebConfig(_Strict):
-    """`regwatch web`: where the triage app listens, its session key, its default language."""
+    """`regwatch web`: where the triage app listens, its session key, its default language, and how
+    it is deployed (behind a TLS proxy, inside a firm's network)."""
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     # Signs session cookies; when unset the app generates one once and keeps it under regwatch-data/.
     secret_key: str | None = None
     language: Literal["zh", "en"] = "zh"
+    # Add by URL may fetch loopback, private, link-local and reserved addresses (a lab setup only).
+    allow_private_urls: bool = False
+    # The session cookie is sent over https only (set it when a TLS proxy serves the app).
+    secure_cookies: bool = False
+    # Addresses or networks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto count.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    login_throttle: LoginThrottle = Field(default_factory=LoginThrottle)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
 
 
 class BulletinSection(_Strict):
