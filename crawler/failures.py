@@ -51,7 +51,9 @@ def classify_failure(failure) -> RegwatchError:
     if isinstance(value, IgnoreRequest):
         return _ignored(str(value), url)
     if isinstance(value, DownloadCancelledError):
-        return FetchFailed(f"download cancelled: {value}", url=url)
+        # Scrapy cancels a body without Content-Length once it outgrows DOWNLOAD_MAXSIZE, saying nothing.
+        reason = str(value) or "the body grew larger than crawl.max_response_mb without a Content-Length"
+        return FetchFailed(f"download cancelled: {reason}", url=url)
     if isinstance(value, _TIMEOUTS):
         return FetchFailed(f"timed out: {value}", url=url)
     if isinstance(value, _UNREACHABLE):

@@ -161,6 +161,8 @@ def canonical_url(url: str) -> str:
 # --- text --------------------------------------------------------------------------------------
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u200b]+")
+# NUL and the other C0 controls but tab and newline: never text, and PostgreSQL refuses NUL.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
                "article", "blockquote", "table", "ul", "ol", "dd", "dt")
@@ -170,7 +172,7 @@ def clean_text(value: str | None) -> str:
     """Unescape entities, fold runs of spaces, keep single blank lines between paragraphs."""
     if not value:
         return ""
-    value = html.unescape(value)
+    value = _CONTROLS.sub("", html.unescape(value))
     lines = (_SPACES.sub(" ", line).strip() for line in value.splitlines())
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 

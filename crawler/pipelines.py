@@ -6,6 +6,7 @@ same item.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from crawler.run import RunContext
 
 STORE_BATCH_SIZE = 500
+# A title or a summary longer than these is a broken or hostile page, not a document's: kept, clipped.
+MAX_TITLE_CHARS = 1000
+MAX_SUMMARY_CHARS = 4000
+_WEB_URL = re.compile(r"^https?://[^\s/?#]+", re.I)
 STORE_FLUSH_INTERVAL_S = 1.0
 
 
@@ -49,11 +54,14 @@ def _matches_keywords(item: CandidateItem, keywords: list[str]) -> bool:
 def normalize_item(item: CandidateItem, source: SourceConfig) -> CandidateItem | None:
     """Canonical URL, clean text, a summary, relevance and content hash; None when the source's
     keywords rule the item out."""
-    title = clean_line(item.title)
+    title = clip(clean_line(item.title), MAX_TITLE_CHARS)
     if not title:
         raise Unparseable("an entry has no title", source=source.id, url=item.url)
+    if not _WEB_URL.match(item.url or ""):
+        raise Unparseable(f"an entry links to {clip(item.url, 80)!r}, not an http(s) page", source=source.id,
+                          url=clip(item.url, 2000))
     text = clean_text(item.text)
-    summary = " ".join(clean_text(item.summary).split()) or first_paragraph(text)
+    summary = clip(" ".join(clean_text(item.summary).split()), MAX_SUMMARY_CHARS) or first_paragraph(text)
     normalized = item.model_copy(update={
         "url": canonical_url(item.url), "title": title, "summary": summary, "text": text,
         "identifiers": {k: clean_line(str(v)) for k, v in item.identifiers.items() if v not in (None, "")},
@@ -68,6 +76,15 @@ def normalize_item(item: CandidateItem, source: SourceConfig) -> CandidateItem |
         "doc_type": normalized.doc_type, "identifiers": normalized.identifiers, "dates": normalized.dates,
     })
     return normalized
+
+
+def clip(value: str, limit: int) -> str:
+    """At most `limit` characters, cut at a space where one is near, marked with an ellipsis."""
+    if len(value) <= limit:
+        return value
+    cut = value[:limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.8 else cut).rstrip() + "…"
 
 
 def is_before(item: CandidateItem, since: date | None) -> bool:

@@ -393,6 +393,8 @@ def load_json(response: Response) -> Any:
         return json.loads(response.body)
     except ValueError as error:
         raise WrongKind(f"response is not JSON ({error})", url=response.url) from error
+    except RecursionError:  # hostile or broken: nested deeper than any API answers
+        raise Unparseable("JSON nested too deep to read", url=response.url) from None
 
 
 # --- HTML listing -> detail --------------------------------------------------------------------

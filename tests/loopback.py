@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,6 +17,10 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     etag: str | None = None  # answer If-None-Match with 304
+    # A body sent as it is produced, without Content-Length: until the generator ends (HTTP/1.0,
+    # the connection's close ends it) or, chunked, in HTTP/1.1 chunks (an endless one never ends).
+    stream: Callable[[], Iterator[bytes]] | None = None
+    chunked: bool = False
 
 
 Handler = Callable[["SeenRequest"], Reply]
@@ -66,6 +70,9 @@ class LoopbackSite:
                     self.send_header("Connection", "close")
                     self.end_headers()
                     return
+                if reply.stream is not None:
+                    self._stream(reply)
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -78,6 +85,21 @@ class LoopbackSite:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(reply.body)
+
+            def _stream(self, reply: Reply) -> None:
+                if reply.chunked:
+                    self.protocol_version = "HTTP/1.1"
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Transfer-Encoding" if reply.chunked else "Connection",
+                                 "chunked" if reply.chunked else "close")
+                self.end_headers()
+                for piece in reply.stream():
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if reply.chunked else piece)
+                if reply.chunked:
+                    self.wfile.write(b"0\r\n\r\n")
+                self.close_connection = True
 
             def log_message(self, *args) -> None:
                 pass
