@@ -358,11 +358,11 @@ class JsonApiSpider(RegwatchSpider):
         return self.parse_api_page
 
     def parser_for_kind(self, url: str, kind: str) -> Callable[[Response], Iterable[Result]]:
-        """An HTML page of the API's site (a document's own page) is a document page, not an API answer."""
-        own = self.parser_for(url)
-        if kind in (sniff.HTML, sniff.TEXT) and getattr(own, "__func__", None) is JsonApiSpider.parse_api_page:
+        """An HTML page of the API's site (a document's own page) is a document page; an API URL
+        answering with a web page (a maintenance or login page) stays an error of the API's parser."""
+        if kind in (sniff.HTML, sniff.TEXT) and not self.is_index(url) and not _API_URL.search(url):
             return self.parse_detail
-        return own
+        return self.parser_for(url)
 
     def parse_api_page(self, response: Response) -> Iterator[Result]:
         data = load_json(response)
@@ -381,6 +381,9 @@ class JsonApiSpider(RegwatchSpider):
 
     def next_page(self, response: Response, data: Any) -> str | None:
         return None
+
+
+_API_URL = re.compile(r"/api/|/rest/|\.json(?:[?#]|$)|[?&](?:format|outputType)=json", re.I)
 
 
 def _has_meta(response: Response) -> bool:

@@ -16,6 +16,7 @@ import lxml.html
 from scrapy.http import Response
 
 from crawler.errors import SourceBlocked, Unparseable
+from crawler.generic.document import GenericDocument
 from crawler.generic.listing import ListingEntry
 from crawler.items import CandidateItem
 from crawler.normalize import clean_line
@@ -51,7 +52,10 @@ class EurLexSpider(FeedSpider):
         self.title_terms = re.compile(self.source.options.get("title_terms", DEFAULT_TITLE_TERMS), re.I)
 
     def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
-        return self.parse_search if "/search.html" in url else self.parse_feed
+        if "/search.html" in url:
+            return self.parse_search
+        # A configured feed answering with a page is bot protection; any other page is a document's.
+        return self.parse_feed if self.is_index(url) else self.parse_detail
 
     def parse_feed(self, response: Response) -> Iterator[Result]:
         if not response.body.strip():
@@ -100,6 +104,15 @@ class EurLexSpider(FeedSpider):
         """A result's title link names the act's plain address (no session query) in its name attribute."""
         name = link.get("name") or ""
         return name if name.startswith("https://eur-lex.europa.eu/") else None
+
+    def from_generic_document(self, response: Response, document: GenericDocument) -> CandidateItem:
+        """A document's own page (/legal-content/…?uri=CELEX:…, /eli/…): its CELEX number from the
+        URL or the page's ELI metadata names the act and its kind."""
+        match = _CELEX.search(unquote(response.url))
+        celex = match.group(1) if match else (response.css("meta[property='eli:id_local']::attr(content)").get()
+                                              or response.css("meta[name='WT.z_docID']::attr(content)").get() or "")
+        return super().from_generic_document(response, document).model_copy(update={
+            "doc_type": celex_doc_type(celex, document.title), "identifiers": {"celex": celex} if celex else {}})
 
     def listing_item(self, response: Response, entry: ListingEntry) -> CandidateItem:
         match = _CELEX.search(unquote(entry.url))

@@ -9,6 +9,7 @@ documents than the API counts is recorded as an `incomplete` error on the run.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
@@ -18,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 from scrapy.http import Request, Response
 
 from crawler.errors import Incomplete, NotConfigured, Unparseable
+from crawler.generic.document import GenericDocument
 from crawler.items import CandidateItem
 from crawler.normalize import local_date
 from crawler.storage.completeness import DayCount, record_day_counts
@@ -36,6 +38,8 @@ PRESIDENTIAL_SUBTYPES = {
     "Notice": "notice",
 }
 DOC_TYPES = {"Rule": "rule", "Proposed Rule": "proposed_rule", "Notice": "notice"}
+_PAGE_NUMBER = re.compile(r"/documents/\d{4}/\d{2}/\d{2}/(\d{4}-\d{4,6})/")
+_BYLINE = re.compile(r"\bAn? (Proposed Rule|Rule|Notice) by\b")
 
 
 def fr_doc_type(result: dict[str, Any]) -> str:
@@ -198,3 +202,13 @@ class FederalRegisterSpider(JsonApiSpider):
             text="\n\n".join(p for p in (result.get("action"), result.get("dates")) if p),
             dates={k: v for k, v in dates.items() if v},
         )
+
+    # --- a document's own page on federalregister.gov, read by the generic reader ---------------
+
+    def from_generic_document(self, response: Response, document: GenericDocument) -> CandidateItem:
+        """The page's URL names the document number; its byline ("A Rule by the …") its type."""
+        number = _PAGE_NUMBER.search(response.url)
+        kind = _BYLINE.search(" ".join(response.xpath("//body//text()").getall())[:20_000])
+        return super().from_generic_document(response, document).model_copy(update={
+            "identifiers": {"fr_document_number": number.group(1)} if number else {},
+            "doc_type": DOC_TYPES.get(kind.group(1), "other") if kind else "other"})

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
 
@@ -54,7 +55,8 @@ class ReutersSpider(RegwatchSpider):
         return super().request(url, meta=meta, **kwargs)
 
     def parser_for(self, url: str) -> Callable[[Response], Iterable[Result]]:
-        return self.parse_section
+        # A story's own page (its URL ends with its date) is a document; any other page a section.
+        return self.parse_detail if _ARTICLE.match(urlsplit(url).path) else self.parse_section
 
     def parse_response(self, response: Response) -> list[Result]:
         reason = datadome_reason(response)

@@ -41,7 +41,8 @@ def accept_posts(site) -> list[bytes]:
 # Pages no configured index links: read by `regwatch parse` and add by URL (the generic reader's CMS cases).
 NOT_CRAWLED = {("reuters-tech", "section"), ("garante-privacy", "liferay-docweb-deepseek-inquiry"),
                ("garante-privacy", "liferay-asset-publisher-news"), ("ico", "umbraco-news-page"),
-               ("ico", "sitecore-news-release-2011")}
+               ("ico", "sitecore-news-release-2011"), ("eur-lex", "legal-content-document-page"),
+               ("reuters-tech", "article-page")}
 
 
 def expected_urls(source_id: str) -> set[str]:

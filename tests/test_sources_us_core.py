@@ -32,8 +32,9 @@ def test_default_config_crawls_federal_register_and_white_house(site, tmp_path):
     items = [json.loads(line) for line in regwatch(config, "queue", "--json").stdout.splitlines()]
     sightings = items + [linked for i in items for linked in i["linked"]]
     by_source = {s: {i["url"] for i in sightings if i["source"] == s} for s in SOURCES}
+    # A document's HTML page (read by `regwatch parse` and add by URL) is not what the crawl asks the API for.
     expected_fr = {item["url"] for e in all_examples() if e.source_id == "federal-register"
-                   for item in json.loads(e.expected_path.read_text())}
+                   and e.case != "html-document-page" for item in json.loads(e.expected_path.read_text())}
     assert by_source["federal-register"] == expected_fr
     # Four presidential actions and fact sheets, each read from its article page.
     assert len(by_source["whitehouse"]) == 4

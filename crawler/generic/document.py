@@ -23,9 +23,12 @@ from crawler.generic.dates import first_date, labelled_dates, short_year_date, u
 from crawler.generic.page import in_chrome, json_ld, meta, page_text, parse_html, text_of, title_parts
 from crawler.normalize import clean_line, clean_text, first_paragraph, parse_date
 
-TITLE_METAS = ("og:title", "twitter:title", "ArticleTitle", "dc.title", "dcterms.title", "citation_title")
+# eli: the European Legislation Identifier's metadata (EUR-Lex, Légifrance, national gazettes).
+TITLE_METAS = ("og:title", "twitter:title", "ArticleTitle", "dc.title", "dcterms.title", "citation_title",
+               "eli:title")
 DATE_METAS = (
-    "article:published_time", "og:article:published_time", "PubDate", "firstpublishedtime", "publishdate",
+    "article:published_time", "og:article:published_time", "eli:date_publication", "PubDate",
+    "firstpublishedtime", "publishdate",
     "pubdate", "publish_date", "publish-date", "publication_date", "datePublished", "dc.date.issued",
     "dcterms.issued", "dc.date", "dcterms.date", "dcterms.created", "citation_publication_date", "citation_date",
     "parsely-pub-date", "sailthru.date", "published_time", "release_date", "date", "DC.Date.Created",
@@ -64,7 +67,24 @@ def read_document(html: str, url: str, tz: str = "UTC", month_first: bool = Fals
         return None
     published, clues["published"] = choose_date(root, url, title, visible, tz, month_first, dated_url)
     text = _without_heading(main_text(html, url) or _fallback_text(visible, title), title)
-    return GenericDocument(title, published, text, first_paragraph(text), clues)
+    description = meta(root, "og:description", "description", "dc.description", "twitter:description")
+    summary = description if _describes(description, title, site_names(root, url)) else first_paragraph(text)
+    return GenericDocument(title, published, text, summary, clues)
+
+
+_SITE_WORDS = re.compile(r"official website|official site|home page|门户网站|官方网站|官网|网站首页", re.I)
+
+
+def _describes(description: str, title: str, names: set[str]) -> bool:
+    """A page's meta description is its summary when it says more than the title and is not the
+    site's own blurb (repeated on every page)."""
+    if len(description) < 40 or _SITE_WORDS.search(description):
+        return False
+    squashed, squashed_title = _squash(description), _squash(title)
+    if squashed_title and (squashed in squashed_title or squashed_title in squashed and
+                           len(squashed) < len(squashed_title) * 1.3):
+        return False
+    return not any(len(name) > 2 and squashed.startswith(name) for name in names)
 
 
 # --- title -------------------------------------------------------------------------------------
@@ -303,12 +323,20 @@ def _without_heading(text: str, title: str) -> str:
     paragraphs = [line.strip() for line in text.split("\n") if line.strip()]
     while paragraphs and _is_heading_line(paragraphs[0], title):
         paragraphs.pop(0)
-    return "\n\n".join(paragraphs)
+    # The title repeated as a line of the body's top (a centred title line): the text starts after
+    # it, and what stands before it is the page's metadata table or banner.
+    repeats = [i for i, p in enumerate(paragraphs[:_HEAD_LINES]) if _squash(p) == _squash(title)]
+    return "\n\n".join(paragraphs[repeats[-1] + 1:] if repeats else paragraphs)
+
+
+_HEAD_LINES = 12
+_FIELD_VALUE = re.compile(r"^[^\s：:]{1,8}[：:]\s*\S")  # 来源：国务院办公厅, 索引号：000014349/2025-00012
 
 
 def _is_heading_line(line: str, title: str) -> bool:
-    """The title, a date line, a kicker (解读, News) or a "- Type" / "- Date" field above the text."""
-    if line == title or len(line) <= 40 and first_date(line):
+    """The title, a date line, a kicker (解读, News), a "- Type" / "- Date" field or a labelled
+    metadata value (来源：…, 作者：…) above the text."""
+    if line == title or len(line) <= 40 and first_date(line) or len(line) <= 60 and _FIELD_VALUE.match(line):
         return True
     # Not a salutation (各有关单位：) or a document number line (国办发〔2025〕1号): those are the text's.
     return len(line) <= 24 and not re.search(r"[.。:：,，;；!?！？\d]", line.removeprefix("- "))
