@@ -5,6 +5,11 @@ The fetch runs in a child process (crawler.add_fetch), so the web app and the CL
 function. A link already stored is not fetched again. A fetched page that turns out to be a stored
 item under another address (same content, same unique identifier, or same title on the same day)
 is kept as another sighting of that item (documents.linked_to), so the queue shows it once.
+
+A URL whose host is an address inside the network (loopback, private, link-local …, in any
+spelling) is refused before anything is fetched, unless web.allow_private_urls is set; the
+child's outbound guard refuses names that resolve inside and redirects or links that lead there
+(crawler.outbound, crawler.outbound_guard).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy.orm import Session
 from crawler.config import Config
 from crawler.errors import RegwatchError
 from crawler.normalize import canonical_url
+from crawler.outbound import REFUSED, url_refusal
 from crawler.storage import db, runs
 from crawler.storage.links import title_key
 from crawler.storage.models import Document, DocumentIdentifier, DocumentVersion, TriageEvent
@@ -56,6 +62,9 @@ def add_by_url(config: Config, url: str, actor: str, timeout_s: float = FETCH_TI
     url = urldefrag((url or "").strip()).url  # a fragment is never sent to the server
     if not re.match(r"^https?://[^\s/?#]+", url, re.IGNORECASE):
         raise AddFailed("only http:// and https:// addresses can be added", url=url or None)
+    refusal = None if config.web.allow_private_urls else url_refusal(url)
+    if refusal is not None:
+        raise AddFailed(refusal, url=url, kind=REFUSED)
     with db.open_session(config.database_url) as session:
         stored = session.scalars(select(Document).where(Document.url == canonical_url(url))
                                  .order_by(Document.id)).first()
@@ -85,7 +94,7 @@ def add_by_url(config: Config, url: str, actor: str, timeout_s: float = FETCH_TI
 def _fetch_in_child(config: Config, url: str, timeout_s: float) -> dict[str, Any]:
     request = {"config_path": str(config.path) if config.path else None, "database_url": config.database_url,
                "archive_dir": str(config.archive_dir), "archive_enabled": config.archive.enabled, "url": url,
-               "settings": dict(config.service.crawl_settings)}
+               "settings": dict(config.service.crawl_settings), "allow_private_urls": config.web.allow_private_urls}
     # Its own session, so a timeout stops Scrapy and whatever it started.
     process = subprocess.Popen([sys.executable, "-m", "crawler.add_fetch"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=config.base_dir,

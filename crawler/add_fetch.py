@@ -5,6 +5,11 @@ It reads a request as JSON on stdin, picks the parser (the configured source who
 is on, e.g. mp.weixin.qq.com -> `wechat`, which reads it with its detail parser or the generic
 reader; else the generic `page` spider), crawls the one URL as source `added` (the response archived to WARC, the item
 normalized, deduplicated and stored like any other), and prints one JSON line with the run.
+
+The URL is a person's, so the crawl runs behind the outbound guard (crawler.outbound_guard): no
+request, redirect or link it leads to reaches an address inside the network, unless the request
+says `allow_private_urls` (web.allow_private_urls). Scheduled crawls of configured sources never
+pass here and are not guarded.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from crawler.add_by_url import ADDED_SOURCE, RESULT_MARK
 from crawler.config import Config, SourceConfig, load_config
 from crawler.errors import RegwatchError
 from crawler.normalize import canonical_url
+from crawler.outbound_guard import guard_settings
 from crawler.runner import Crawl
 
 # Hosts whose pages a spider reads though no configured URL of its source is on them
@@ -68,10 +74,12 @@ class OneUrlCrawl(Crawl):
     """A crawl of source `added` that requests one URL, whatever the spider would start from,
     and notes the (canonical) URLs of the items it read, so the caller finds what was stored."""
 
-    def __init__(self, config: Config, url: str, overrides: dict[str, str]) -> None:
+    def __init__(self, config: Config, url: str, overrides: dict[str, str], guarded: bool = True) -> None:
         super().__init__(config, [ADDED_SOURCE], overrides=overrides)
         self.url = url
         self.item_urls: list[str] = []
+        if guarded:
+            guard_settings(self.settings)
 
     def spider_class(self, loader: SpiderLoader, source: SourceConfig) -> type:
         base = super().spider_class(loader, source)
@@ -95,7 +103,9 @@ def fetch(request: dict[str, Any]) -> dict[str, Any]:
     url = request["url"]
     matched = choose_source(config, url, _spider_loader())
     config.sources = [*[s for s in config.sources if s.id != ADDED_SOURCE], added_source(matched, url)]
-    crawl = OneUrlCrawl(config, url, request.get("settings") or {})
+    # Missing means guarded: the parent's config object (not the file) says whether to allow.
+    guarded = not request.get("allow_private_urls", False)
+    crawl = OneUrlCrawl(config, url, request.get("settings") or {}, guarded=guarded)
     [outcome] = crawl.run()
     return {"run_id": outcome.run_id, "status": outcome.status, "counters": outcome.counters,
             "errors": outcome.errors, "parser": matched.id if matched else "page", "item_urls": crawl.item_urls}

@@ -229,7 +229,8 @@ def web(ctx: typer.Context,
     host = host or config.web.host
     port = config.web.port if port is None else port
     views.console.print(f"Regwatch web app on http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    # Forwarded headers count only from web.trusted_proxies (the app decides), never uvicorn's default.
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @schedule_app.callback()

@@ -6,15 +6,17 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session
 
 from crawler import console as views
 from crawler.cli import _config, _session, app
-from crawler.storage import triage, users
+from crawler.storage import logins, triage, users
+from crawler.storage.web_models import LoginLock
 
 triage_app = typer.Typer(help="Decide on queue items: regwatch triage ITEM_ID accept|reject|snooze|assign|note|…",
                          no_args_is_help=True)
@@ -163,16 +165,21 @@ def export(ctx: typer.Context,
     views.err_console.print(f"wrote {output} ({count} items)", highlight=False)
 
 
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
 @user_app.command("add")
 def user_add(ctx: typer.Context, name: str,
              role: Annotated[str, typer.Option(help="editor (decides) or viewer (reads)")] = "editor",
-             password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
-             = False) -> None:
-    """Create an account (or set a new role and password for an existing one)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+             password_stdin: PasswordStdin = False) -> None:
+    """Create an account (or set a new role and password for an existing one, ending its sessions)."""
+    password = _password(password_stdin)
     config = _config(ctx)
     with _session(config) as session:
         try:
@@ -183,13 +190,72 @@ def user_add(ctx: typer.Context, name: str,
         views.console.print(f"user {user.name} ({user.role}) ready", highlight=False)
 
 
-@user_app.command("list")
-def user_list(ctx: typer.Context) -> None:
-    """The accounts with their roles."""
+@user_app.command("passwd")
+def user_passwd(ctx: typer.Context, name: str, password_stdin: PasswordStdin = False) -> None:
+    """Set a new password; the account's sessions in every browser end (its locks stay: see unlock)."""
+    password = _password(password_stdin)
     config = _config(ctx)
     with _session(config) as session:
-        for user in users.list_users(session):
-            views.console.print(f"{user.name}  {user.role}  {user.language or '-'}", highlight=False)
+        try:
+            users.set_password(session, name, password)
+            session.commit()
+        except users.UserError as error:
+            raise _fail(str(error), 2) from error
+        views.console.print(f"password of {name} changed; its sessions have ended", highlight=False)
+        for lock in _account_locks(session).get(name, []):
+            views.console.print(f"{name} is still {_lock_text(lock)}: regwatch user unlock {name}", highlight=False,
+                                markup=False)
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context) -> None:
+    """The accounts with their roles and language; locked accounts with until when, and locked addresses."""
+    config = _config(ctx)
+    with _session(config) as session:
+        locks = _account_locks(session)
+        accounts = users.list_users(session)
+        for user in accounts:
+            lock = locks.get(user.name, [None])[-1]
+            views.console.print(f"{user.name}  {user.role}  {user.language or '-'}"
+                                + (f"  {_lock_text(lock)}" if lock else ""), highlight=False, markup=False)
+        known = {user.name for user in accounts}
+        # Locks on names that are no account, and on addresses: what someone typed or a proxy forwarded,
+        # printed as text (markup=False), never as console markup.
+        for name, held in sorted(locks.items()):
+            if name not in known:
+                views.console.print(f"name {name!r} (no such account)  {_lock_text(held[-1])}",
+                                    highlight=False, markup=False)
+        for lock in logins.active_locks(session, datetime.now(UTC), "address"):
+            views.console.print(f"address {lock.key}  {_lock_text(lock)}", highlight=False, markup=False)
+
+
+@user_app.command("unlock")
+def user_unlock(ctx: typer.Context, name: str) -> None:
+    """Lift the login lock on an account (its failed attempts before now stop counting)."""
+    config = _config(ctx)
+    with _session(config) as session:
+        lifted = logins.unlock(session, name, datetime.now(UTC), _login_name())
+        session.commit()
+        if lifted:
+            views.console.print(f"{name} unlocked (was {_lock_text(lifted[-1])})", highlight=False, markup=False)
+        elif users.get_user(session, name) is None:
+            raise _fail(f"no user {name!r} and no lock on that name")
+        else:
+            views.console.print(f"{name} was not locked; nothing changed", highlight=False)
+
+
+def _account_locks(session: Session) -> dict[str, list[LoginLock]]:
+    """Locks holding now by name, the longest-lasting last."""
+    held: dict[str, list[LoginLock]] = {}
+    for lock in logins.active_locks(session, datetime.now(UTC), "account"):
+        held.setdefault(lock.key, []).append(lock)
+    return held
+
+
+def _lock_text(lock: LoginLock) -> str:
+    last = f"last from {lock.last_address}" if lock.kind == "account" else f"last for {lock.last_name!r}"
+    refused = f", {lock.refused} refused since" if lock.refused else ""
+    return f"locked until {lock.locked_until:%Y-%m-%d %H:%M:%S} UTC ({lock.failures} failed logins, {last}{refused})"
 
 
 @app.command()

@@ -43,7 +43,7 @@ class WebServer:
         else:
             import uvicorn
 
-            self._server = uvicorn.Server(uvicorn.Config(self.app, host=self.host, port=self.port,
+            self._server = uvicorn.Server(uvicorn.Config(self.app, host=self.host, port=self.port, proxy_headers=False,
                                                          log_level="warning", lifespan="auto"))
             target = self._server.run
         self._thread = threading.Thread(target=target, name="regwatch-web", daemon=True)

@@ -1,5 +1,8 @@
 """Add by URL: one fetch through the crawl pipeline (child process, WARC, store, queue) and
-duplicate detection, against a loopback server, on both databases."""
+duplicate detection, against a loopback server, on both databases. The sites' URLs reach the
+loopback server through the REGWATCH_MIRROR setting, with the outbound guard on (the mirror is the
+administrator's server); a URL that is itself on loopback needs web.allow_private_urls (see
+tests/test_outbound_guard.py)."""
 
 from __future__ import annotations
 
@@ -138,7 +141,7 @@ def test_only_web_addresses_are_fetched(config):
 
 def test_regwatch_add_prints_the_queued_item(tmp_path, site):
     site.routes["/notice.html"] = Reply(200, NOTICE.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"})
-    path = write_config(tmp_path, [])
+    path = write_config(tmp_path, [], web={"allow_private_urls": True})  # the page is on loopback, not the web
     done = regwatch(path, "add", site.url("/notice.html"), "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

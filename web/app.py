@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -11,13 +13,12 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from crawler.config import Config
 from crawler.storage import db
 from web.deps import Forbidden, LoginRequired
 from web.routes import add, auth, export, item, queue, sources
-from web.security import CsrfError, secret_key_file
+from web.security import CsrfError, SessionCookies, TrustedProxies, secret_key_file
 from web.views import build_environment, message, wants_json
 
 STATIC = Path(__file__).parent / "static"
@@ -25,17 +26,25 @@ SESSION_DAYS = 14
 # Pages load only their own scripts and styles; the archived copy gets a stricter policy of its own.
 PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+# Sent only on responses to https requests: over plain http a browser must ignore it anyway.
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def _secret_key(config: Config) -> str:
     return config.web.secret_key or secret_key_file(config.resolve(Path("regwatch-data")))
 
 
-def create_app(config: Config) -> FastAPI:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(config: Config, clock: Callable[[], datetime] = _utc_now) -> FastAPI:
+    """`clock` is when a login happens (the throttle's windows and locks); tests move it."""
     app = FastAPI(title="Regwatch", docs_url=None, redoc_url=None, openapi_url=None)
     engine = db.get_engine(config.database_url)
     db.upgrade_schema(engine)
     app.state.config = config
+    app.state.clock = clock
     app.state.sessions = sessionmaker(engine, expire_on_commit=False)
     app.state.templates = build_environment()
     app.state.default_language = config.web.language
@@ -49,11 +58,15 @@ def create_app(config: Config) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if request.url.scheme == "https":  # directly, or as a trusted proxy says
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     # Signed cookie (itsdangerous); Starlette sets HttpOnly on it.
-    app.add_middleware(SessionMiddleware, secret_key=_secret_key(config), session_cookie="regwatch_session",
-                       max_age=SESSION_DAYS * 86400, same_site="lax", https_only=False)
+    app.add_middleware(SessionCookies, always_secure=config.web.secure_cookies, secret_key=_secret_key(config),
+                       session_cookie="regwatch_session", max_age=SESSION_DAYS * 86400, same_site="lax")
+    if config.web.trusted_proxies:  # outermost: everything inside sees the client's address and scheme
+        app.add_middleware(TrustedProxies, networks=config.web.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, queue, item, add, export, sources):
         app.include_router(module.router)

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 from crawler.storage import users
 from web.security import check_csrf
 
+# The session key holding the account's session epoch at login (users.session_epoch).
+SESSION_EPOCH = "epoch"
+
 
 class LoginRequired(Exception):
     """No logged-in user: pages redirect to the login form, in-place actions get 401."""
@@ -28,8 +31,10 @@ def db_session(request: Request) -> Iterator[Session]:
 def current_user(request: Request, session: Annotated[Session, Depends(db_session)]) -> Any:
     name = request.session.get("user")
     user = users.get_user(session, name) if name else None
-    if user is None:
+    # A session from before the last password change is stale (sessions from before epochs read as 0).
+    if user is None or request.session.get(SESSION_EPOCH, 0) != user.session_epoch:
         request.session.pop("user", None)
+        request.session.pop(SESSION_EPOCH, None)
         raise LoginRequired()
     request.state.user = user
     return user

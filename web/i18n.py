@@ -18,6 +18,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "username": {"zh": "用户名", "en": "User name"},
     "password": {"zh": "密码", "en": "Password"},
     "login_failed": {"zh": "用户名或密码不正确。", "en": "Wrong user name or password."},
+    "login_throttled": {"zh": "登录失败次数过多，请于 {until}（约 {minutes} 分钟后）再试。",
+                        "en": "Too many failed logins. Try again after {until} (in about {minutes} min)."},
     "language": {"zh": "语言", "en": "Language"},
     "role_editor": {"zh": "编辑", "en": "editor"},
     "role_viewer": {"zh": "只读", "en": "viewer"},
@@ -127,6 +129,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "dup_title": {"zh": "（同日同标题）", "en": "(same title, same day)"},
     "add_failed": {"zh": "无法添加：", "en": "Could not add:"},
     "only_http": {"zh": "只接受 http(s) 链接。", "en": "Only http(s) links can be added."},
+    "add_refused": {"zh": "为安全起见，Regwatch 不抓取内网地址（本机、私有、链路本地、保留地址等），"
+                          "也不跟随指向这些地址的跳转。实验环境可由管理员设置 web.allow_private_urls。",
+                    "en": "For safety, Regwatch does not fetch addresses inside the network (this machine, "
+                          "private, link-local, reserved…) nor follow redirects to them. An administrator can "
+                          "allow them for a lab setup with web.allow_private_urls."},
     # export
     "export_intro": {"zh": "导出某月已采用条目的月报草稿。",
                      "en": "Download the draft bulletin of a month's accepted items."},

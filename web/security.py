@@ -1,16 +1,22 @@
 """What keeps crawled text inert and forms unforgeable: CSRF tokens, http(s)-only links, safe
-highlighting, and the archive path check."""
+highlighting, and the archive path check; and what a TLS deployment needs: forwarded headers
+believed from trusted proxies only, Secure session cookies over https."""
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
+from starlette.datastructures import Headers
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -95,3 +101,68 @@ def secret_key_file(folder: Path) -> str:
     path.write_text(key, encoding="ascii")
     path.chmod(0o600)
     return key
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or what a trusted proxy forwarded (see TrustedProxies)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _ip(host: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, or None for what is not one (TestClient's "testclient", a unix socket)."""
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped  # ::ffff:10.0.0.1 from a dual-stack socket is 10.0.0.1
+    return address
+
+
+class TrustedProxies:
+    """Behind a reverse proxy of `web.trusted_proxies`, the client's address and scheme are taken
+    from X-Forwarded-For and X-Forwarded-Proto. From any other peer these headers are ignored
+    (anyone can send them) and the peer is the client."""
+
+    def __init__(self, app: ASGIApp, networks: list[str]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(network, strict=False) for network in networks]
+
+    def trusts(self, host: str | None) -> bool:
+        address = _ip(host)
+        return address is not None and any(address in network for network in self.networks)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer = scope.get("client") or (None, 0)
+        if scope["type"] == "http" and self.trusts(peer[0]):
+            headers = Headers(scope=scope)
+            scope = dict(scope)
+            # The nearest proxy's value is the last one: it is the one that saw the connection.
+            protos = [p.strip().lower() for v in headers.getlist("x-forwarded-proto") for p in v.split(",")]
+            if protos and protos[-1] in ("http", "https"):
+                scope["scheme"] = protos[-1]
+            if client := self._client(headers.getlist("x-forwarded-for")):
+                scope["client"] = (client, 0)
+        await self.app(scope, receive, send)
+
+    def _client(self, values: list[str]) -> str | None:
+        """The rightmost hop that is not a trusted proxy: entries left of it came from the client
+        and may be forged."""
+        hops = [hop.strip() for value in values for hop in value.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self.trusts(hop):
+                return hop
+        return hops[0] if hops else None
+
+
+class SessionCookies:
+    """Starlette's signed-cookie sessions whose cookie is `Secure` on every https request and, with
+    `web.secure_cookies`, always (then a browser never sends it over plain http)."""
+
+    def __init__(self, app: ASGIApp, always_secure: bool, **options: Any) -> None:
+        self.secure = SessionMiddleware(app, https_only=True, **options)
+        self.plain = self.secure if always_secure else SessionMiddleware(app, https_only=False, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = self.secure if scope.get("scheme") == "https" else self.plain
+        await chosen(scope, receive, send)

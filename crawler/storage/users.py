@@ -1,5 +1,5 @@
-"""Accounts of the web app: editors decide, viewers read. Passwords are stored as argon2id hashes.
-The caller commits."""
+"""Accounts of the web app: editors decide, viewers read. Passwords are stored as argon2id hashes;
+a new password raises the account's session epoch, which ends its sessions. The caller commits."""
 
 from __future__ import annotations
 
@@ -35,25 +35,48 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
         raise UserError(f"user name {name!r}: use letters, digits, '.', '_', '-', '@' (at most 100)")
     if role not in ROLES:
         raise UserError(f"role {role!r}: use one of {', '.join(ROLES)}")
-    if len(password or "") < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    _check_password(password)
     user = get_user(session, name)
     if user is None:
-        user = User(name=name, created_at=datetime.now(UTC))
+        user = User(name=name, created_at=datetime.now(UTC), session_epoch=0)
         session.add(user)
+    else:
+        user.session_epoch += 1  # a new password: sessions opened with the old one end
     user.role, user.password_hash = role, _hasher.hash(password)
     session.flush()
     return user
 
 
+def set_password(session: Session, name: str, password: str) -> User:
+    """A new password for an existing account; every session opened before it stops working."""
+    _check_password(password)
+    user = get_user(session, name)
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1
+    session.flush()
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+
+
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The user when the password is theirs, else None (unknown name or wrong password alike)."""
     user = get_user(session, name) if name else None
+    return user if password_matches(user, password) else None
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """False for no user too, after the same argon2 work as for a wrong password: the answer's
+    timing does not tell whether the account exists."""
     try:
-        _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password or "") and user is not None
     except (VerificationError, InvalidHashError):
-        return None
-    return user
+        return False
 
 
 def get_user(session: Session, name: str) -> User | None:

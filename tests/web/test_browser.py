@@ -39,6 +39,7 @@ def live(built_site, tmp_path_factory):
     copy = tmp_path_factory.mktemp("web-live") / "site"
     shutil.copytree(folder, copy)
     config = load_config(copy / "config.yaml")
+    config.web.allow_private_urls = True  # add by URL fetches the loopback site below
     from web.app import create_app
 
     with LoopbackSite() as site:

@@ -10,10 +10,10 @@ from urllib.parse import unquote
 
 import docx
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from crawler.storage import db, triage
-from crawler.storage.models import DocumentVersion, TriageState
+from crawler.storage.models import Document, DocumentVersion, TriageState
 from tests.web import sample
 from tests.web.conftest import csrf_of, login
 
@@ -273,12 +273,27 @@ def test_a_source_living_on_the_generic_reader_is_degraded_and_its_items_are_mar
     assert '<span class="badge generic"' not in editor.get(f"/items/{ids['federal-register']}").text
 
 
-def test_add_by_url_reports_a_page_that_cannot_be_fetched(editor, site):
+def test_add_by_url_reports_a_page_that_cannot_be_fetched(editor, web_config, site):
+    web_config.web.allow_private_urls = True  # the app's config: the loopback server stands in for the web
     response = editor.post("/add", data={"url": site.base + "/gone.html", "csrf_token": editor.csrf})
     assert response.status_code == 422 and 'id="add-error"' in response.text
-    assert "404" in response.text
+    assert "404" in response.text and 'id="add-refused"' not in response.text
     refused = editor.post("/add", data={"url": "javascript:alert(1)", "csrf_token": editor.csrf})
     assert refused.status_code == 400 and "只接受 http(s) 链接" in refused.text
+
+
+def test_add_by_url_refuses_an_address_inside_the_network_and_says_why(editor, web_config, site):
+    site.serve("/admin.html", "<title>internal</title>")
+    for url, why in ((site.base + "/admin.html", "127.0.0.1 is a loopback address"),
+                     ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+                     ("http://[::ffff:10.0.0.1]/", "::ffff:10.0.0.1 is a private address")):
+        response = editor.post("/add", data={"url": url, "csrf_token": editor.csrf})
+        assert response.status_code == 422, url
+        assert why in response.text and url in response.text and 'id="add-refused"' in response.text
+        assert "web.allow_private_urls" in response.text
+    assert site.requests == []
+    with db.open_session(web_config.database_url) as session:
+        assert session.scalars(select(Document).where(Document.source_id == "added")).all() == []
 
 
 def test_language_picked_on_the_login_page_sticks_to_the_user(app):

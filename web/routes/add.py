@@ -1,4 +1,5 @@
-"""Add by URL: an editor pastes a link; it is fetched once through the crawl pipeline and queued."""
+"""Add by URL: an editor pastes a link; it is fetched once through the crawl pipeline and queued.
+A link to an address inside the network is refused (crawler.outbound), and the page says why."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from crawler.errors import RegwatchError
+from crawler.outbound import REFUSED
 from web.deps import CHANGE, Editor
 from web.security import safe_href
 from web.views import render
@@ -31,5 +33,6 @@ def add(request: Request, url: Annotated[str, Form()], user: Editor) -> Response
     try:
         result = add_by_url(request.app.state.config, url, user.name)
     except RegwatchError as error:
-        return render(request, "add.html", status_code=422, url=url, result=None, error=str(error))
+        return render(request, "add.html", status_code=422, url=url, result=None, error=str(error),
+                      refused=error.kind == REFUSED)
     return render(request, "add.html", url="", result=result, error=None)

@@ -15,7 +15,7 @@ from alembic import op
 revision = "0002_web_queue_index"
 down_revision = "0002_web"
 branch_labels = None
-depends_on = None
+depends_on = "0004_linked_items"  # it indexes documents.linked_to, which 0004 adds
 COLUMNS = ["linked_to", "published", "relevance_score", "source_id", "jurisdiction", "category", "doc_type"]
 
 
