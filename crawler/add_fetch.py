@@ -28,7 +28,7 @@ from crawler.config import Config, SourceConfig, load_config
 from crawler.errors import RegwatchError
 from crawler.normalize import canonical_url
 from crawler.outbound_guard import guard_settings
-from crawler.runner import Crawl
+from crawler.runner import Crawl, starting_from
 
 # Hosts whose pages a spider reads though no configured URL of its source is on them
 # (the wechat source is configured with bridge feeds, its articles live on mp.weixin.qq.com).
@@ -85,14 +85,11 @@ class OneUrlCrawl(Crawl):
         base = super().spider_class(loader, source)
         url, item_urls = self.url, self.item_urls
 
-        def first_requests(spider):
-            yield spider.request(url)
-
         def follow(spider, response, items):
             item_urls.extend(canonical_url(item.url) for item in items)
             return base.follow(spider, response, items)
 
-        return type(base.__name__, (base,), {"first_requests": first_requests, "follow": follow})
+        return type(base.__name__, (base,), {"first_requests": starting_from(url), "follow": follow})
 
 
 def fetch(request: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from crawler.errors import FetchFailed, ReadWarning, RegwatchError
 from crawler.generic import sniff
 from crawler.normalize import canonical_url
 from crawler.parsing import EXAMPLE_FETCHED_AT, expected_json, parse_saved, spider_for
-from crawler.runner import Crawl
+from crawler.runner import Crawl, starting_from
 from crawler.storage import db
 
 if TYPE_CHECKING:
@@ -133,14 +133,7 @@ class RecordCrawl(Crawl):
         base = super().spider_class(loader, source)
         if self.url is None:
             return base
-        return type(base.__name__, (base,), {"first_requests": self._one_request(self.url)})
-
-    @staticmethod
-    def _one_request(url: str):
-        def first_requests(spider):
-            yield spider.request(url)
-
-        return first_requests
+        return type(base.__name__, (base,), {"first_requests": starting_from(self.url)})
 
 
 def capture_responses(config: Config, source_id: str, url: str | None, max_documents: int,

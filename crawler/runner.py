@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,6 +34,14 @@ class SourceOutcome:
     counters: dict[str, int]
     errors: list[str]
     warnings: list[str] = field(default_factory=list)  # e.g. a selector that missed (items read generically)
+
+
+def starting_from(url: str) -> Callable[[Any], Iterator[Any]]:
+    """A spider's first_requests() that asks for this one URL only (add by URL, record --url)."""
+    def first_requests(spider: Any) -> Iterator[Any]:
+        yield spider.request(url)
+
+    return first_requests
 
 
 def base_settings(config: Config, overrides: dict[str, str] | None = None, replay: bool = False) -> Settings:

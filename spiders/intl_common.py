@@ -7,19 +7,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from crawler.generic.dates import MONTHS
 from crawler.normalize import first_paragraph, html_to_text
 
-_MONTH_NAMES = {
-    "it": ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
-           "settembre", "ottobre", "novembre", "dicembre"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
-    "en": ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december"),
-}
-MONTHS: dict[str, int] = {name: i for names in _MONTH_NAMES.values() for i, name in enumerate(names, start=1)}
-# Slugs and hurried typing drop the accents.
-MONTHS.update({"fevrier": 2, "aout": 8, "decembre": 12})
 _MONTH_ALTERNATIVES = "|".join(sorted(MONTHS, key=len, reverse=True))
 # "1°" (Italian) and "1er" (French) mark the first of the month.
 _LONG_DATE = re.compile(rf"\b(\d{{1,2}})(?:°|º|er)?\s+({_MONTH_ALTERNATIVES})\s+(\d{{4}})\b", re.I)

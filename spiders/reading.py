@@ -10,14 +10,15 @@ so the source's health shows it `degraded` instead of losing the documents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import lxml.html
-from scrapy.http import Request, Response
+from scrapy.http import Response
 
-from crawler.errors import NoDocument, ReadWarning, SelectorMissed, Unparseable, WrongKind
+from crawler.errors import NoDocument, SelectorMissed, Unparseable, WrongKind
 from crawler.generic import sniff
 from crawler.generic.dates import url_date
 from crawler.generic.document import GenericDocument, read_document
@@ -192,10 +193,10 @@ class ResponseReading:
         """A urlset's pages as items (news sitemaps give title and date; other pages are read from
         their own page); a sitemap index's newest sitemaps are fetched in turn."""
         sitemap = read_sitemap(response.body, response.url, self.source.timezone)
-        since = self.run.lookback_start if getattr(self, "run", None) is not None else None
+        since = self.run.lookback_start if self.run is not None else None
         if sitemap.is_index:
             children = sorted(sitemap.entries, key=lambda e: e.lastmod or date.min, reverse=True)
-            wanted = int((getattr(self.source, "options", None) or {}).get("sitemap_children", SITEMAP_CHILDREN))
+            wanted = int(self.source.options.get("sitemap_children", SITEMAP_CHILDREN))
             for entry in children[:wanted]:
                 if since is None or entry.lastmod is None or entry.lastmod >= since - timedelta(days=1):
                     yield self.request(entry.url, meta={"index": True})
@@ -207,9 +208,7 @@ class ResponseReading:
 
     def wants_sitemap_url(self, url: str) -> bool:
         """Which of a sitemap's pages are this source's documents (options include / exclude)."""
-        import re
-
-        options = getattr(self.source, "options", {}) or {}
+        options = self.source.options
         include, exclude = options.get("include"), options.get("exclude")
         if include and not any(re.search(pattern, url) for pattern in _as_list(include)):
             return False
@@ -228,10 +227,3 @@ def _as_list(value: Any) -> list[str]:
 def _untitled(results: list[Any]) -> bool:
     return any(isinstance(r, CandidateItem) and not r.title for r in results)
 
-
-def is_warning(result: Any) -> bool:
-    return isinstance(result, ReadWarning)
-
-
-def is_request(result: Any) -> bool:
-    return isinstance(result, Request)

@@ -53,7 +53,7 @@ class FoundDate:
     day: date
 
 
-def _from_words(raw: str, month_first: bool) -> date | None:
+def _from_words(raw: str) -> date | None:
     numbers = [int(m[1]) for m in _PARTS.finditer(raw) if m[1]]
     words = [m[2].lower() for m in _PARTS.finditer(raw) if m[2]]
     if not words or len(numbers) < 2:
@@ -83,7 +83,7 @@ def _convert(match: re.Match[str], tz: str, month_first: bool) -> date | None:
         return parse_date(raw, tz)
     if match["numeric"]:
         return _numeric(raw, month_first)
-    return _from_words(raw, month_first)
+    return _from_words(raw)
 
 
 def find_dates(text: str, tz: str = "UTC", month_first: bool = False, start: int = 0,
