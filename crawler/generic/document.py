@@ -287,6 +287,8 @@ def _date_line_near(visible: str, at: int, title: str, tz: str, month_first: boo
     for line in lines_after + list(reversed(lines_before)):
         if len(line) <= _DATE_LINE_CHARS and (found := first_date(line, tz, month_first)):
             return found
+        if len(line) <= 10 and (found := short_year_date(line, month_first)):  # a line that is only "28/01/25"
+            return found
     return None
 
 
