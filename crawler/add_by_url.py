@@ -31,7 +31,7 @@ from crawler.config import Config
 from crawler.errors import RegwatchError
 from crawler.normalize import canonical_url
 from crawler.outbound import REFUSED, url_refusal
-from crawler.storage import db, runs
+from crawler.storage import db, runs, stories
 from crawler.storage.links import title_key
 from crawler.storage.models import Document, DocumentIdentifier, DocumentVersion, TriageEvent
 from crawler.storage.runs import now_utc
@@ -88,6 +88,7 @@ def add_by_url(config: Config, url: str, actor: str, timeout_s: float = FETCH_TI
                                 action="add", detail={"url": url, "document_id": document.id,
                                                       "parser": result.parser, "duplicate": result.reason}))
         session.commit()
+        stories.group_new(session, stories.configured(config))
     return result
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -161,9 +161,13 @@ def _archived(record, file_name: str, offset: int, body: bytes | None = None) ->
 
 
 class ReplayIndex:
-    """Response records of one or more WARC files, by (redacted) URL; the last record wins."""
+    """Response records of one or more WARC files, by (redacted) URL; the last record wins.
 
-    def __init__(self, paths: list[Path]):
+    A replayed file inside the archive directory is referred to relative to it, as the recorder's
+    own files are, so the web app can show it as an item's archived copy."""
+
+    def __init__(self, paths: list[Path], archive_root: Path | None = None):
+        self.archive_root = archive_root.resolve() if archive_root is not None else None
         self._offsets: dict[str, tuple[Path, int]] = {}
         self.earliest: datetime | None = None
         for path in self._expand(paths):
@@ -197,4 +201,12 @@ class ReplayIndex:
 
     def lookup(self, url: str) -> ArchivedResponse | None:
         found = self._offsets.get(redact_url(url))
-        return read_record(*found) if found else None
+        if found is None:
+            return None
+        response = read_record(*found)
+        return replace(response, ref=replace(response.ref, file=self._reference(found[0])))
+
+    def _reference(self, path: Path) -> str:
+        if self.archive_root is not None and path.resolve().is_relative_to(self.archive_root):
+            return str(path.resolve().relative_to(self.archive_root))
+        return str(path)

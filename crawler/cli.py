@@ -13,8 +13,8 @@ import typer
 
 from crawler import console as views
 from crawler.config import Config, load_config
-from crawler.errors import ConfigError, RegwatchError
-from crawler.storage import db, documents, runs
+from crawler.errors import ConfigError, RegwatchError, ServiceError
+from crawler.storage import db, documents, runs, stories
 
 app = typer.Typer(help="Regwatch: watch regulatory sources, queue what they publish.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -79,6 +79,8 @@ def run_crawl(config: Config, source_ids: list[str] | None, since: date | None, 
     except (ConfigError, FileNotFoundError) as error:
         views.err_console.print(f"[red]error:[/] {error}", highlight=False)
         return 2
+    with _session(config) as session:  # the crawl only stores; its new items join their stories here
+        stories.group_new(session, stories.configured(config))
     views.console.print(views.outcomes_table(outcomes))
     return 1 if any(o.status in FAILED_STATUSES for o in outcomes) else 0
 
@@ -133,15 +135,20 @@ def queue(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     source: Annotated[str | None, typer.Option(help="only this source")] = None,
     search: Annotated[str | None, typer.Option(help="full-text search, every word must match")] = None,
+    by_story: Annotated[bool, typer.Option("--stories", help="one entry per story: its head, members under it")]
+    = False,
 ) -> None:
-    """The candidate items awaiting review, newest and most relevant first."""
+    """The candidate items awaiting review, newest and most relevant first; each JSON entry says
+    which story (one event seen through several sources) it is part of. --stories lists a story
+    once, as its head."""
     if status and status not in documents.QUEUE_STATUSES:
         views.err_console.print(f"unknown status {status!r}: use one of {', '.join(documents.QUEUE_STATUSES)}")
         raise typer.Exit(2)
     config = _config(ctx)
     with _session(config) as session:
         table_limit = limit if (as_json or limit) else 50
-        rows = documents.list_queue(session, status=status, limit=table_limit, source_id=source, search_text=search)
+        rows = documents.list_queue(session, status=status, limit=table_limit, source_id=source, search_text=search,
+                                    by_story=by_story)
         if as_json:
             for document, triage in rows:
                 print(json.dumps(documents.queue_entry(document, triage), ensure_ascii=False))
@@ -184,17 +191,54 @@ def demo(ctx: typer.Context,
     """Crawl every default source from the shipped demo archive into a fresh SQLite file."""
     config = _config(ctx)
     archive = archive or config.base_dir / "demo" / "demo.warc.gz"
-    demo_dir = config.base_dir / "regwatch-data" / "demo"
+    if not archive.is_file():
+        views.err_console.print(f"[red]error:[/] demo archive {archive} does not exist", highlight=False)
+        raise typer.Exit(1)
+    demo_dir = _use_demo(config)
     shutil.rmtree(demo_dir, ignore_errors=True)
     demo_dir.mkdir(parents=True)
-    config.storage.url = f"sqlite:///{demo_dir / 'regwatch-demo.db'}"
-    config.archive.dir = demo_dir / "archive"
-    code = run_crawl(config, None, None, [archive], [])
+    # The evidence is replayed from a copy inside the demo's archive directory, so the web app,
+    # which opens archived copies only from there, shows each item's archived page.
+    replayed = config.archive_dir / "replayed" / archive.name
+    replayed.parent.mkdir(parents=True)
+    shutil.copyfile(archive, replayed)
+    code = run_crawl(config, None, None, [replayed], [])
     with _session(config) as session:
         views.console.print(views.queue_table(documents.list_queue(session, limit=40)))
     views.console.print(f"demo database: {demo_dir / 'regwatch-demo.db'}\nlook around: "
-                        f"REGWATCH_DATABASE_URL={config.storage.url} regwatch show 1 --evidence")
+                        f"REGWATCH_DATABASE_URL={config.storage.url} regwatch show 1 --evidence\n"
+                        "or in the web app: regwatch web --demo")
     raise typer.Exit(code)
+
+
+def _use_demo(config: Config) -> Path:
+    """Point the config at the demo's database and archive; returns the demo's folder."""
+    demo_dir = config.base_dir / "regwatch-data" / "demo"
+    config.storage.url = f"sqlite:///{demo_dir / 'regwatch-demo.db'}"
+    config.archive.dir = demo_dir / "archive"
+    return demo_dir
+
+
+DEMO_LOGIN = "demo"
+
+
+def _open_demo(config: Config) -> None:
+    """The web app on the demo's database and archive, with a demo editor whose password is new
+    at each start (the demo database is local and thrown away by the next `regwatch demo`)."""
+    import secrets
+
+    from crawler.storage import users
+
+    demo_dir = _use_demo(config)
+    if not (demo_dir / "regwatch-demo.db").is_file():
+        views.err_console.print(f"[red]error:[/] no demo database in {demo_dir}: run `regwatch demo` first",
+                                highlight=False)
+        raise typer.Exit(1)
+    password = secrets.token_urlsafe(12)
+    with _session(config) as session:
+        users.add_user(session, DEMO_LOGIN, "editor", password)
+        session.commit()
+    views.console.print(f"demo login: {DEMO_LOGIN} / {password}")
 
 
 # --- the background service (scheduler/) -------------------------------------------------------
@@ -213,19 +257,26 @@ def serve(ctx: typer.Context,
     from scheduler.service import serve as run_service
 
     config = _config(ctx)
-    run_service(config.path, web=not no_web, host=host, port=port)
+    try:
+        run_service(config.path, web=not no_web, host=host, port=port)
+    except ServiceError as error:  # e.g. the Celery broker does not answer: one line, no traceback
+        views.err_console.print(f"[red]regwatch service not started:[/] {error}", highlight=False)
+        raise typer.Exit(1) from error
 
 
 @app.command()
 def web(ctx: typer.Context,
         host: Annotated[str | None, typer.Option(help="address to listen on (default: web.host, 127.0.0.1)")] = None,
-        port: Annotated[int | None, typer.Option(help="port (default: web.port, 8000)")] = None) -> None:
+        port: Annotated[int | None, typer.Option(help="port (default: web.port, 8000)")] = None,
+        demo: Annotated[bool, typer.Option("--demo", help="open what `regwatch demo` stored")] = False) -> None:
     """Serve the triage web app (queue, item pages, decisions, add by URL, bulletin export)."""
     import uvicorn
 
     from web.app import create_app
 
     config = _config(ctx)
+    if demo:
+        _open_demo(config)
     host = host or config.web.host
     port = config.web.port if port is None else port
     views.console.print(f"Regwatch web app on http://{host}:{port}/ (Ctrl+C stops it)")
@@ -234,8 +285,9 @@ def web(ctx: typer.Context,
 
 
 @schedule_app.callback()
-def schedule(ctx: typer.Context) -> None:
-    """List the scheduled crawls with their next run times."""
+def schedule(ctx: typer.Context, as_json: Annotated[bool, typer.Option(
+        "--json", help="the jobs, the heartbeat and the queued and running runs as JSON")] = False) -> None:
+    """List the scheduled crawls with their next run times, and the runs queued and running now."""
     if ctx.invoked_subcommand is not None:
         return
     from scheduler import status
@@ -244,7 +296,13 @@ def schedule(ctx: typer.Context) -> None:
     config = _config(ctx)
     with _session(config) as session:
         rows, beat = status.scheduled_jobs(session, config), status.heartbeat(session)
+        active = status.active_runs(session)
+    if as_json:
+        print(json.dumps(status.schedule_json(rows, beat, active), ensure_ascii=False, indent=2))
+        return
     views.console.print(service_views.schedule_table(rows, beat))
+    if active:
+        views.console.print(service_views.active_runs_table(active, datetime.now(UTC)))
 
 
 @schedule_app.command("reload")
@@ -305,4 +363,8 @@ def alerts_test(ctx: typer.Context, rule_id: str) -> None:
 
 # --- the triage web app's scriptable side: triage, export, user, add (crawler/cli_web.py) -----------
 from crawler import cli_web  # noqa: E402, F401  (registers its commands on `app`)
+from crawler.cli_draft import draft as draft_command  # noqa: E402, F401  (registers `regwatch draft` on `app`)
 from crawler.cli_record import record as record_command  # noqa: E402, F401  (registers `regwatch record` on `app`)
+from crawler.cli_relevance import relevance_app  # noqa: E402, F401  (registers `regwatch relevance`)
+from crawler.cli_stories import stories_app  # noqa: E402, F401  (registers `regwatch stories` on `app`)
+from crawler.cli_worker import worker as worker_command  # noqa: E402, F401  (registers `regwatch worker` on `app`)

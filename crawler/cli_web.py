@@ -154,13 +154,13 @@ def export(ctx: typer.Context,
         except triage.TriageError as error:
             raise _fail(str(error), 2) from error
     if fmt == "md":
-        text = bulletin.render_markdown(entries, month, sections, title)
+        text = bulletin.render_markdown(entries, month, sections, title, bulletin.draft_mark(config.bulletin))
         if output is None:
             sys.stdout.write(text)
             return
         output.write_text(text, encoding="utf-8")
     else:
-        output.write_bytes(bulletin.render_docx(entries, month, sections, title))
+        output.write_bytes(bulletin.render_docx(entries, month, sections, title, bulletin.draft_mark(config.bulletin)))
     count = sum(len(items) for items in entries.values())
     views.err_console.print(f"wrote {output} ({count} items)", highlight=False)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from crawler.errors import ConfigError
 
@@ -102,7 +102,7 @@ class Schedule(_Strict):
 def _check_cron(expression: str) -> None:
     from datetime import UTC, datetime
 
-    from scheduler.jobs import cron_trigger  # the scheduler's own reading of the line, lazily
+    from crawler.schedule import cron_trigger  # lazily: APScheduler only when a cron line is given
 
     try:
         fires = cron_trigger(expression, "UTC").get_next_fire_time(None, datetime.now(UTC))
@@ -110,6 +110,28 @@ def _check_cron(expression: str) -> None:
         raise ValueError(f"cron {expression!r}: {error}") from None
     if fires is None:
         raise ValueError(f"cron {expression!r} never fires")
+
+
+class SourceRelevance(_Strict):
+    # How likely any item of this source is on topic before reading it (an AI company's newsroom: high).
+    prior: float = Field(0.0, ge=0, le=1)
+
+
+# Rejection reasons that mean "not about AI": those rejections teach the relevance model; others
+# (duplicate, out of period, ...) say nothing about the topic. Matched case-insensitively as parts.
+OFF_TOPIC_REASONS = ["off-topic", "off topic", "offtopic", "not ai", "not about ai", "irrelevant", "unrelated",
+                     "不相关", "无关", "非ai", "非人工智能", "跑题", "离题"]
+
+
+class RelevanceConfig(_Strict):
+    """The trained relevance model (see crawler.relevance_model and docs/relevance.md)."""
+
+    models_dir: Path = Path("regwatch-data/models")
+    # A version in models_dir, or "starter" for the shipped model; unset: the newest trained, else the starter.
+    model: str | None = None
+    # The service trains a new model once this many decisions were taken since the last one.
+    retrain_after: int = Field(20, ge=1)
+    off_topic_reasons: list[str] = Field(default_factory=lambda: list(OFF_TOPIC_REASONS))
 
 
 class SourceConfig(_Strict):
@@ -125,6 +147,7 @@ class SourceConfig(_Strict):
     schedule: Schedule = Field(default_factory=lambda: Schedule(interval=timedelta(hours=6)))
     query: str | None = None
     keywords: list[str] = Field(default_factory=list)
+    relevance: SourceRelevance = Field(default_factory=SourceRelevance)
     enabled: bool = True
     proxy: str | None = None
     api_key: str | None = None
@@ -213,6 +236,9 @@ class AlertRule(_Strict):
         return self
 
 
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps")
+
+
 class ServiceConfig(_Strict):
     """`regwatch serve`: time limits, error backoff, health thresholds, the operator channel."""
 
@@ -230,12 +256,28 @@ class ServiceConfig(_Strict):
     crawl_settings: dict[str, str] = Field(default_factory=dict)  # Scrapy -s NAME=VALUE for every crawl
     web_host: str | None = None  # default: web.host
     web_port: int | None = Field(None, ge=0, le=65535)  # default: web.port
+    # Where due runs are crawled: `local` (warm processes of `regwatch serve`) or `celery` (the
+    # `regwatch worker` processes on any machine sharing this config, the broker and the database).
+    executor: Literal["local", "celery"] = "local"
+    broker: str | None = None  # celery: redis://[:PASSWORD@]HOST:PORT/DB or amqp://USER:PASSWORD@HOST:PORT/VHOST
 
     @field_validator("crawl_time_limit", "stop_grace", "misfire_grace", "max_backoff", "delivery_backoff", "tick",
                      mode="before")
     @classmethod
     def _duration(cls, value: Any) -> timedelta:
         return parse_duration(value)
+
+    @model_validator(mode="after")
+    def _celery_broker(self) -> ServiceConfig:
+        if self.executor != "celery":
+            return self
+        if not self.broker:
+            raise ValueError("executor celery needs a broker: a redis:// or amqp:// URL")
+        scheme = self.broker.partition("://")[0].lower()
+        if scheme not in BROKER_SCHEMES or "://" not in self.broker:
+            raise ValueError(f"broker must be a redis://, rediss://, amqp:// or amqps:// URL, "
+                             f"got one starting {scheme + '://' if '://' in self.broker else 'without a scheme'}")
+        return self
 
 
 class LoginThrottle(_Strict):
@@ -299,6 +341,8 @@ class BulletinConfig(_Strict):
     title_zh: str = "人工智能法律监管月报"
     title_en: str = "AI Regulation Monthly"
     sections: list[BulletinSection] = Field(default_factory=_default_sections, min_length=1)
+    # Text taken from a draft no editor has saved is marked 〔草稿〕 (crawler.bulletin.DRAFT_MARK).
+    mark_unreviewed_drafts: bool = True
 
     @field_validator("sections")
     @classmethod
@@ -313,6 +357,46 @@ class BulletinConfig(_Strict):
         return tuple(section.id for section in self.sections)
 
 
+class StoriesConfig(_Strict):
+    """One story per event across sources (crawler.stories): items of different sources published
+    within `window_days` of each other join when their evidence scores at least `min_score`."""
+
+    window_days: int = Field(4, ge=0, le=60)
+    min_score: float = Field(1.0, gt=0)
+
+
+class DraftingConfig(_Strict):
+    """Bulletin drafts (`regwatch draft`, the service, the item page): a title and 摘要 per accepted
+    item from an OpenAI-compatible chat-completions endpoint; without `endpoint`, the document's own
+    lead sentences (see crawler.drafting)."""
+
+    endpoint: str | None = None  # e.g. http://localhost:11434/v1 (see crawler.drafting.client.completions_url)
+    model: str | None = None
+    # "${VAR}": read from the environment here, kept as a SecretStr, never printed, logged or stored.
+    api_key: SecretStr | None = None
+    language: Literal["zh"] = "zh"
+    prompt: Path | None = None  # a prompt file of the group's own (relative to config.yaml); default: the project's
+    max_chars: int = Field(600, ge=50, le=5000)  # the longest 摘要 accepted
+    max_title_chars: int = Field(120, ge=20, le=500)
+    max_input_chars: int = Field(12_000, ge=500)  # of the document's text sent to the model
+    timeout_s: float = Field(60, gt=0)
+    temperature: float = Field(0.2, ge=0, le=2)
+    background: bool = True  # `regwatch serve` drafts newly accepted items
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL, e.g. http://localhost:11434/v1")
+        return value
+
+    @model_validator(mode="after")
+    def _model_with_endpoint(self) -> DraftingConfig:
+        if self.endpoint and not self.model:
+            raise ValueError("an endpoint needs a model name, e.g. model: qwen2.5:7b-instruct")
+        return self
+
+
 class Config(_Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     archive: ArchiveConfig = Field(default_factory=ArchiveConfig)
@@ -322,6 +406,9 @@ class Config(_Strict):
     service: ServiceConfig = Field(default_factory=ServiceConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     bulletin: BulletinConfig = Field(default_factory=BulletinConfig)
+    relevance: RelevanceConfig = Field(default_factory=RelevanceConfig)
+    stories: StoriesConfig = Field(default_factory=StoriesConfig)
+    drafting: DraftingConfig | None = None
     path: Path | None = None
 
     @model_validator(mode="after")
@@ -370,6 +457,10 @@ class Config(_Strict):
     @property
     def archive_dir(self) -> Path:
         return self.resolve(self.archive.dir)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.resolve(self.relevance.models_dir)
 
     @property
     def database_url(self) -> str:

@@ -106,4 +106,25 @@ class MalformedFeed(ReadWarning):
     kind = "malformed_feed"
 
 
+class DraftFailed(RegwatchError):
+    """A bulletin draft the model endpoint did not give (no answer in time, an error status, a
+    reply that is not the JSON object asked for); names the item and the endpoint, never the key.
+    Nothing stored changes. `rate_limited`: HTTP 429, `retry_after`: the seconds it asked to wait."""
+
+    kind = "draft_failed"
+
+    def __init__(self, message: str, *, item: int, endpoint: str | None, retry_after: float | None = None,
+                 rate_limited: bool = False):
+        super().__init__(message, source=f"item {item}", url=endpoint)
+        self.item = item
+        self.retry_after = retry_after
+        self.rate_limited = rate_limited
+
+
 WARNING_KINDS = frozenset({ReadWarning.kind, SelectorMissed.kind, MalformedFeed.kind})
+
+
+class ServiceError(RegwatchError):
+    """The service cannot start or go on: e.g. its broker does not answer (named, password masked)."""
+
+    kind = "service"

@@ -34,9 +34,30 @@ UNIQUE_IDENTIFIERS: frozenset[str] = frozenset({
 })
 
 
+class ModelRelevance(BaseModel):
+    """What the trained relevance model said: its calibrated probability, which model said it, and
+    the features that pushed the item up most, as (readable feature, coefficient x tf-idf value)."""
+
+    score: float
+    version: str
+    features: list[tuple[str, float]] = Field(default_factory=list)
+
+
+class RelevanceParts(BaseModel):
+    """How much of `score` each part contributed (they add up to it; see crawler.relevance.combine)."""
+
+    prior: float = 0.0
+    terms: float = 0.0
+    model: float = 0.0
+
+
 class Relevance(BaseModel):
     score: float = 0.0
     terms: list[str] = Field(default_factory=list)
+    prior: float = 0.0  # the source's configured prior
+    terms_score: float = 0.0  # the term list's own score, 1 - 0.5^(sum of matched weights)
+    model: ModelRelevance | None = None
+    parts: RelevanceParts = Field(default_factory=RelevanceParts)
 
 
 class CandidateItem(BaseModel):

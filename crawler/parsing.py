@@ -18,6 +18,8 @@ from crawler.config import Config, ConfigError
 from crawler.errors import ReadWarning, RegwatchError, Unparseable
 from crawler.items import CandidateItem
 from crawler.pipelines import normalize_item
+from crawler.relevance_model.model import RelevanceModel
+from crawler.relevance_model.registry import active_model
 
 # Example files (tests/examples) are parsed as if fetched at this moment, so their expected files are stable.
 EXAMPLE_FETCHED_AT = datetime(2025, 2, 7, 12, 0, tzinfo=UTC)
@@ -66,14 +68,14 @@ def parse_saved(config: Config, source_id: str, path: Path, url: str, fetched_at
     request = Request(url, meta={"fetched_at": fetched_at})
     response = response_class(url=url, body=body, headers=scrapy_headers, request=request)
     try:
-        return _parsed(spider, response)
+        return _parsed(spider, response, active_model(config))
     except RegwatchError:
         raise
     except Exception as error:  # a parser bug on odd input: reported like the crawl reports it
         raise Unparseable(f"parser failed: {type(error).__name__}: {error}", source=source_id, url=url) from error
 
 
-def _parsed(spider, response) -> Parsed:
+def _parsed(spider, response, model: RelevanceModel | None) -> Parsed:
     parsed = Parsed()
     for result in spider.parse_response(response):
         if isinstance(result, ReadWarning):
@@ -82,7 +84,7 @@ def _parsed(spider, response) -> Parsed:
             if not result.title and spider.is_listing(response):
                 parsed.follow.append(result.url)  # a sitemap page: its own page gives the title
                 continue
-            normalized = normalize_item(result, spider.source)
+            normalized = normalize_item(result, spider.source, model)
             if normalized is not None:
                 parsed.items.append(normalized)
         else:

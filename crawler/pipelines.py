@@ -17,11 +17,13 @@ from crawler.config import SourceConfig
 from crawler.errors import Unparseable
 from crawler.items import CandidateItem
 from crawler.normalize import canonical_url, clean_line, clean_text, content_hash, first_paragraph
-from crawler.relevance import score
+from crawler.relevance import add_model_scores, assess
+from crawler.relevance_model.registry import active_model
 from crawler.run import CrawlerBound, store_pending_of
 from crawler.storage.documents import Evidence
 
 if TYPE_CHECKING:
+    from crawler.relevance_model.model import RelevanceModel
     from crawler.run import RunContext
 
 STORE_BATCH_SIZE = 500
@@ -51,9 +53,10 @@ def _matches_keywords(item: CandidateItem, keywords: list[str]) -> bool:
     return any(keyword.lower() in haystack for keyword in keywords)
 
 
-def normalize_item(item: CandidateItem, source: SourceConfig) -> CandidateItem | None:
-    """Canonical URL, clean text, a summary, relevance and content hash; None when the source's
-    keywords rule the item out."""
+def normalize_item(item: CandidateItem, source: SourceConfig,
+                   model: RelevanceModel | None = None) -> CandidateItem | None:
+    """Canonical URL, clean text, a summary, relevance (terms, the source's prior and `model`, see
+    crawler.relevance.combine) and content hash; None when the source's keywords rule the item out."""
     title = clip(clean_line(item.title), MAX_TITLE_CHARS)
     if not title:
         raise Unparseable("an entry has no title", source=source.id, url=item.url)
@@ -70,7 +73,7 @@ def normalize_item(item: CandidateItem, source: SourceConfig) -> CandidateItem |
     })
     if source.keywords and not _matches_keywords(normalized, source.keywords):
         return None
-    normalized.relevance = score(title, f"{summary}\n{text}", tuple(source.keywords))
+    normalized.relevance = assess(normalized, source.relevance.prior, tuple(source.keywords), model)
     normalized.content_hash = content_hash({
         "title": title, "published": normalized.published, "summary": summary, "text": text,
         "doc_type": normalized.doc_type, "identifiers": normalized.identifiers, "dates": normalized.dates,
@@ -103,6 +106,7 @@ class NormalizePipeline(CrawlerBound):
                 continue
             if item is not None and not is_before(item, run.since):
                 kept.append(item)
+        add_model_scores(kept, source.relevance.prior, active_model(run.config))  # the model is read once a process
         batch.items = kept
         return batch
 

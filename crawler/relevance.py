@@ -1,4 +1,5 @@
-"""AI-topic relevance: which terms of the editors' term file a text contains, and a 0..1 score."""
+"""AI-topic relevance: which terms of the editors' term file a text contains, and a 0..1 score that
+combines them with the source's prior and the trained model (see `combine` and docs/relevance.md)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
-from crawler.items import Relevance
+from crawler.items import CandidateItem, ModelRelevance, Relevance, RelevanceParts
+from crawler.relevance_model.features import ModelInput
+
+if TYPE_CHECKING:
+    from crawler.relevance_model.model import RelevanceModel
 
 TERMS_FILE = Path(__file__).parent / "data" / "topic_terms.yaml"
 _LATIN = re.compile(r"^[\x00-\x7f\u00c0-\u024f]+$")
@@ -94,4 +100,42 @@ def score(title: str, body: str, extra_terms: tuple[str, ...] = (), terms_file: 
     found = in_title | in_body
     matched = [term for term in term_set.weights if term in found]
     total = sum(term_set.weights[term] * (2 if term in in_title else 1) for term in matched)
-    return Relevance(score=round(1 - 0.5**total, 3), terms=matched)
+    terms_score = round(1 - 0.5**total, 3)
+    return Relevance(score=terms_score, terms=matched, terms_score=terms_score,
+                     parts=RelevanceParts(terms=terms_score))
+
+
+def combine(terms: Relevance, prior: float = 0.0, model: ModelRelevance | None = None) -> Relevance:
+    """score = 1 - (1 - prior) x (1 - terms) x (1 - model): each part is evidence the others may
+    lack (a newsroom that only writes about AI, an editor's term, what decisions taught the model),
+    so any one that is sure makes the item relevant, and none can lower another. An item that
+    matched a clear term (0.5) stays at 0.5 or above, as before the model; an item with no term,
+    no prior and a doubtful model stays low. The parts are the increments in that order, so they
+    add up to the score: prior, then terms x (1 - prior), then model x what was left."""
+    model_score = model.score if model is not None else 0.0
+    prior_part = prior
+    terms_part = terms.terms_score * (1 - prior)
+    model_part = model_score * (1 - prior) * (1 - terms.terms_score)
+    parts = RelevanceParts(prior=round(prior_part, 3), terms=round(terms_part, 3), model=round(model_part, 3))
+    return terms.model_copy(update={"score": round(prior_part + terms_part + model_part, 3), "prior": prior,
+                                    "model": model, "parts": parts})
+
+
+def model_input(item: CandidateItem) -> ModelInput:
+    return ModelInput(item.title, item.summary, item.source, item.category, item.doc_type)
+
+
+def assess(item: CandidateItem, prior: float, extra_terms: tuple[str, ...] = (),
+           model: RelevanceModel | None = None) -> Relevance:
+    """The item's relevance from its title, summary and text (terms), its source's prior and the model."""
+    found = score(item.title, f"{item.summary}\n{item.text}", extra_terms)
+    return combine(found, prior, model.score(model_input(item)) if model is not None else None)
+
+
+def add_model_scores(items: list[CandidateItem], prior: float, model: RelevanceModel | None) -> None:
+    """Combine the model's scores into the relevance of items assessed without it: one array pass
+    for a response's items, the same numbers as `assess` with the model item by item."""
+    if model is None or not items:
+        return
+    for item, judged in zip(items, model.score_many([model_input(i) for i in items]), strict=True):
+        item.relevance = combine(item.relevance, prior, judged)

@@ -16,14 +16,12 @@ from crawler.archive import ReplayIndex, WarcRecorder
 from crawler.config import Config, SourceConfig
 from crawler.errors import NotConfigured, ReadWarning, RegwatchError, SourceBlocked, StoreFailed, SuspiciousEmpty
 from crawler.items import CandidateItem
+from crawler.outcome import COUNTERS  # noqa: F401 (imported from here by others)
 from crawler.storage import documents, runs
 from crawler.storage.documents import Evidence
 
 log = logging.getLogger(__name__)
 
-# What a run record counts (crawl_runs columns of the same names).
-COUNTERS = ("requests", "not_modified", "items_parsed", "items_new", "items_updated", "items_unchanged",
-            "items_generic")
 
 
 @dataclass
@@ -215,3 +213,4 @@ def finish_together(done: list[RunContext], commit: bool = True) -> None:
     runs.save_validators_of(done[0].session, {run.source_id: run.fresh_validators for run in done
                                               if run.status_at_finish == "ok" and run.fresh_validators}, commit=False)
     runs.finish_runs(done[0].session, records, commit=commit)
+

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,19 +20,10 @@ from crawler.archive import ReplayIndex, WarcRecorder
 from crawler.config import Config, ConfigError, SourceConfig
 from crawler.errors import RegwatchError
 from crawler.group import group_spider_class, settings_key
+from crawler.outcome import SourceOutcome  # noqa: F401 (imported from here by others)
 from crawler.run import COUNTERS, RunContext
 from crawler.settings_copy import CrawlerSettings
 from crawler.storage import db, runs
-
-
-@dataclass
-class SourceOutcome:
-    source_id: str
-    run_id: int
-    status: str
-    counters: dict[str, int]
-    errors: list[str]
-    warnings: list[str] = field(default_factory=list)  # e.g. a selector that missed (items read generically)
 
 
 def starting_from(url: str) -> Callable[[Any], Iterator[Any]]:
@@ -129,7 +119,7 @@ class Crawl:
         self.config, self.since, self.on_progress = config, since, on_progress
         self.database_ready = database_ready
         self.sources = select_sources(config, source_ids)
-        self.replay = ReplayIndex(replay) if replay else None
+        self.replay = ReplayIndex(replay, config.archive_dir) if replay else None
         self.settings = base_settings(config, overrides, replay=self.replay is not None)
         self.now = self._clock()
         engine = db.get_engine(config.database_url)

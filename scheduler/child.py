@@ -1,20 +1,13 @@
-"""Each crawl in its own child process: Scrapy's reactor cannot be restarted, and a crawl that
-crashes or hangs must not take the service with it. The child is `regwatch crawl SOURCE_ID`,
-which records its own run; this module records what the child could not (a time limit, a crash)."""
+"""What a crawl process could not record itself: a time limit, a crash, a stop by the service.
+Crawls run in processes (the local executor's batches, a Celery worker's) because Scrapy's
+reactor cannot be restarted and a crawl that crashes or hangs must not take its parent with it;
+the process records its own runs, and this module marks the ones it left open or failed."""
 
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,77 +29,6 @@ class ChildResult:
     stderr_tail: str = ""
 
 
-class CrawlChildren:
-    """The crawl processes running now, so that shutdown can stop them."""
-
-    def __init__(self, stop_grace: timedelta = timedelta(seconds=10)) -> None:
-        self.stop_grace_s = stop_grace.total_seconds()  # Scrapy stops only after in-flight downloads
-        self._running: dict[str, subprocess.Popen] = {}
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-
-    def run(self, config_path: Path, source_id: str, time_limit: timedelta,
-            settings: dict[str, str] | None = None) -> ChildResult | None:
-        """Run the crawl to its end or its time limit; None when the service is stopping."""
-        command = [sys.executable, "-m", "crawler", "--config", str(config_path), "crawl", source_id]
-        for name, value in (settings or {}).items():
-            command += ["-s", f"{name}={value}"]
-        started = time.monotonic()
-        with tempfile.TemporaryFile() as stderr:
-            # Its own session: stopping the crawl reaches Scrapy and whatever it started.
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=stderr, cwd=config_path.parent, start_new_session=True)
-            with self._lock:
-                if self._stopping.is_set():  # shutdown began while this job was starting
-                    process.kill()
-                    process.wait()
-                    return None
-                self._running[source_id] = process
-            timed_out = False
-            try:
-                process.wait(timeout=time_limit.total_seconds())
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                stop(process, self.stop_grace_s)
-            finally:
-                with self._lock:
-                    self._running.pop(source_id, None)
-            stderr.seek(0)
-            tail = stderr.read()[-4000:].decode("utf-8", "replace")
-        return ChildResult(source_id, process.returncode, time.monotonic() - started, timed_out,
-                           stopped=self._stopping.is_set() and not timed_out, stderr_tail=tail)
-
-    def stop_all(self) -> None:
-        """Ask every running crawl to stop (Scrapy closes its spiders and records the run)."""
-        self._stopping.set()
-        with self._lock:
-            processes = list(self._running.values())
-        threads = [threading.Thread(target=stop, args=(p, self.stop_grace_s)) for p in processes]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    @property
-    def running(self) -> list[str]:
-        with self._lock:
-            return list(self._running)
-
-
-def stop(process: subprocess.Popen, grace_s: float) -> None:
-    """SIGTERM lets Scrapy close the run cleanly; SIGKILL if it has not within the grace time."""
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def last_run_id(session: Session, source_id: str) -> int:
     return session.scalar(select(func.max(CrawlRun.id)).where(CrawlRun.source_id == source_id)) or 0
 
@@ -118,10 +40,15 @@ def failure_message(result: ChildResult, time_limit: timedelta) -> tuple[str, st
     if result.stopped:
         return "stopped", "crawl stopped because the service was shutting down"
     if result.returncode not in NORMAL_EXIT:
-        lines = [line for line in result.stderr_tail.splitlines() if line.strip()]
-        last = f": {lines[-1].strip()}" if lines else ""
-        return "crashed", f"crawl process exited with code {result.returncode}{last}"
+        return "crashed", crash_message(result.returncode, result.stderr_tail)
     return None
+
+
+def crash_message(returncode: int, stderr_tail: str) -> str:
+    """The exit code and the last line the crawl process wrote (a traceback's error, a fatal signal)."""
+    lines = [line for line in stderr_tail.splitlines() if line.strip()]
+    last = f": {lines[-1].strip()}" if lines else ""
+    return f"crawl process exited with code {returncode}{last}"
 
 
 def record_child_failure(session: Session, source_id: str, after_run_id: int, kind: str, message: str) -> None:

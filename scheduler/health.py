@@ -76,6 +76,18 @@ def _recent_runs(session: Session, source_id: str) -> list[CrawlRun]:
         .order_by(CrawlRun.id.desc()).limit(HISTORY_RUNS)))
 
 
+def backoff(session: Session, source_id: str, period: timedelta, ceiling: timedelta) -> tuple[int, datetime | None]:
+    """The failed runs in a row and until when the source backs off after them: what `assess`
+    says, from the last runs' status columns alone (asked before every scheduled run)."""
+    rows = session.execute(
+        select(CrawlRun.status, CrawlRun.finished_at)
+        .where(CrawlRun.source_id == source_id, CrawlRun.finished_at.is_not(None), CrawlRun.replay.is_(False))
+        .order_by(CrawlRun.id.desc()).limit(HISTORY_RUNS)).all()
+    failures = next((n for n, (status, _) in enumerate(rows) if status not in FAILED), len(rows))
+    delay = backoff_delay(failures, period, ceiling)
+    return failures, rows[0].finished_at + delay if delay else None
+
+
 def _errors(session: Session, run_id: int) -> list[RunError]:
     return run_records.run_errors(session, run_id)
 

@@ -10,14 +10,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, SourceConfig
+from crawler.schedule import cron_trigger
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "crawl:"
@@ -44,46 +43,7 @@ def job_id(source_id: str) -> str:
     return JOB_PREFIX + source_id
 
 
-WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 and 7 are Sunday
 MAX_JITTER_SHARE = 0.05  # jitter never delays a run by more than 5% of the time between runs
-
-
-def _weekday_number(token: str) -> int:
-    if token.isdigit() and int(token) <= 7:
-        return int(token) % 7
-    if token[:3].lower() in WEEKDAYS:
-        return WEEKDAYS.index(token[:3].lower())
-    raise ValueError(f"{token!r} is not a day of the week (0-7 or sun-sat)")
-
-
-def crontab_weekdays(field: str) -> str:
-    """A crontab day-of-week field in APScheduler 3's terms: APScheduler 3 counts 0 as Monday
-    where crontab counts 0 as Sunday, so "1-5" would otherwise mean Tuesday to Saturday."""
-    if field == "*":
-        return field
-    days: set[int] = set()
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        if base == "*":
-            first, last = 0, 6
-        elif "-" in base:
-            start, end = base.split("-", 1)
-            first, last = _weekday_number(start), _weekday_number(end)
-            last = 7 if end.isdigit() and int(end) == 7 else last  # "5-7": Friday to Sunday
-        else:
-            first = last = _weekday_number(base)
-            last = 6 if step else last  # "1/2": from Monday on, every other day
-        if last < first:
-            raise ValueError(f"day-of-week range {base!r} runs backwards")
-        days.update(day % 7 for day in range(first, last + 1, int(step or 1)))
-    return ",".join(WEEKDAYS[day] for day in sorted(days))
-
-
-def cron_trigger(expression: str, timezone: str, jitter: int | None = None) -> CronTrigger:
-    """A standard five-field crontab line, read in the given time zone."""
-    minute, hour, day, month, weekday = expression.split()
-    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_weekdays(weekday),
-                       timezone=ZoneInfo(timezone), jitter=jitter)
 
 
 def jitter_s(source: SourceConfig, now: datetime) -> int:

@@ -1,12 +1,15 @@
-"""`regwatch serve`: the APScheduler service. Jobs in the database, each crawl in a child process,
-health after every crawl, alerts collected and dispatched on a short tick, clean shutdown on
-SIGTERM/SIGINT, configuration reloaded on SIGHUP or `regwatch schedule reload`."""
+"""`regwatch serve`: the APScheduler service. Jobs in the database, due runs handed to an executor
+(scheduler.executors: warm local crawl processes, or Celery workers), health after every crawl,
+alerts collected and dispatched on a short tick, clean shutdown on SIGTERM/SIGINT, configuration
+reloaded on SIGHUP or `regwatch schedule reload`."""
 
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
@@ -20,16 +23,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.config import SourceConfig, load_config
 from crawler.errors import ConfigError
-from crawler.storage import db, runs
+from crawler.outcome import SourceOutcome
+from crawler.storage import db, runs, stories
 from crawler.storage.models import CrawlRun
-from crawler.storage.scheduler_models import MissedRun
-from scheduler import health, jobs, state
+from crawler.storage.scheduler_models import MissedRun, SourceHealth
+from scheduler import drafting_job, health, jobs, relevance_training, state
 from scheduler.alerts import queue
-from scheduler.child import CrawlChildren, failure_message, last_run_id, record_child_failure
+from scheduler.executors import make_executor
 from scheduler.web import WebAppNotListening, WebServer, web_available
 
 log = logging.getLogger(__name__)
-HEALTH_EVERY_TICKS = 12  # quiet sources are re-checked about once a minute
+# Between runs a source's health changes only by going quiet, which takes days: each tick checks
+# the next share of the sources, so that each is checked once per QUIET_SWEEP however many there are.
+QUIET_SWEEP = timedelta(hours=1)
 
 
 class _Scheduler(BackgroundScheduler):
@@ -48,8 +54,9 @@ class Service:
         self.engine = db.get_engine(self.config.database_url)
         db.upgrade_schema(self.engine)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.children = CrawlChildren(self.config.service.stop_grace)
+        self.executor = make_executor(self.config, config_path, self._finished)
         self.stopping = threading.Event()
+        self._sweep_at = 0  # where the next tick's health checks begin in the list of enabled sources
         self.reload_signalled = threading.Event()
         self.alert_lock = threading.Lock()  # one dispatcher at a time: never two sends of a delivery
         self.scheduler = _Scheduler(
@@ -68,20 +75,20 @@ class Service:
         self._install_signals()
         self.start()
         tick = self.config.service.tick.total_seconds()
-        count = 0
         while not self.stopping.wait(tick):
-            count += 1
             try:
-                self.tick(check_health=count % HEALTH_EVERY_TICKS == 0)
+                self.tick(check_health=True)
             except SQLAlchemyError:  # the database restarting must not end the service: next tick retries
                 log.exception("service tick failed; retrying")
         self.shutdown()
 
     def start(self) -> None:
+        # First: the local executor's fork server must start before this process has threads.
+        self.executor.start()
         with self.sessions() as session:
             runs.sync_sources(session, self.config.sources)
-            for source in self.config.sources:  # crawls the last service left running
-                runs.close_abandoned_runs(session, source.id)
+            # crawls the last service left running
+            runs.close_abandoned_runs(session, *[source.id for source in self.config.sources])
         if self.web is not None:  # first: a busy port stops the service before any crawl starts
             self.web.start()
         jobs.set_crawl_handler(self.crawl)
@@ -93,10 +100,11 @@ class Service:
         log.info("regwatch service started: %d jobs", len(self.scheduler.get_jobs()))
 
     def shutdown(self) -> None:
-        log.info("stopping: %s", ", ".join(self.children.running) or "no crawl running")
+        running = [run.source_id for run in self.executor.states() if run.state == "running"]
+        log.info("stopping: %s", ", ".join(running) or "no crawl running")
         self.scheduler.pause()
-        self.children.stop_all()
-        self.scheduler.shutdown(wait=True)  # lets each job record its stopped crawl
+        self.executor.stop()  # records the stopped crawls
+        self.scheduler.shutdown(wait=True)
         jobs.set_crawl_handler(None)
         if self.web is not None:
             self.web.stop()
@@ -124,6 +132,9 @@ class Service:
         self.config = config
         with self.sessions() as session:
             runs.sync_sources(session, config.sources)
+        update = getattr(self.executor, "update_config", None)
+        if update is not None:  # the executor crawls the reloaded sources with their new settings
+            update(config)
         log.info("config reloaded: %s", self._sync())
 
     def _reload_requested(self, session: Session) -> bool:
@@ -142,10 +153,31 @@ class Service:
             state.put_moment(session, state.HEARTBEAT, now)
             session.commit()
         if check_health:
-            for source in self.config.sources:
-                if source.enabled:
-                    self.check_health(source)
+            for source in self._next_sweep_share():
+                self.check_health(source)
+        self.group_stories()
         self.deliver_alerts()
+        drafting_job.draft_in_background(self.sessions, self.config)  # newly accepted items, in a worker thread
+        relevance_training.train_when_due(self.sessions, self.config)  # daily, when enough new decisions
+
+    def group_stories(self) -> None:
+        """The items the crawls stored since the last tick join their stories (storage.stories)."""
+        with self.sessions() as session:
+            try:
+                stories.group_new(session, stories.configured(self.config))
+            except SQLAlchemyError:  # a database hiccup: the watermark stays, the next tick retries
+                log.exception("grouping stories failed")
+                session.rollback()
+
+    def _next_sweep_share(self) -> list[SourceConfig]:
+        enabled = [source for source in self.config.sources if source.enabled]
+        if not enabled:
+            return []
+        ticks = max(1.0, QUIET_SWEEP / self.config.service.tick)
+        share = min(len(enabled), math.ceil(len(enabled) / ticks))
+        start = self._sweep_at % len(enabled)
+        self._sweep_at = start + share
+        return (enabled + enabled)[start:start + share]
 
     def deliver_alerts(self) -> None:
         with self.alert_lock, self.sessions() as session:
@@ -167,7 +199,7 @@ class Service:
 
     # --- jobs ------------------------------------------------------------------------------------
     def crawl(self, source_id: str) -> None:
-        """The job: crawl one source in a child process unless it is backing off after errors."""
+        """The job: hand a due run to the executor unless the source is backing off after errors."""
         if self.stopping.is_set():
             return
         config = self.config
@@ -177,22 +209,33 @@ class Service:
             return
         now = state.now_utc()
         with self.sessions() as session:
-            assessed = health.assess(session, source, config.service, now, jobs.period(source, now))
-            if assessed.backoff_until and assessed.backoff_until > now:
-                log.info("%s: backing off after %d failures until %s", source_id,
-                         assessed.consecutive_failures, assessed.backoff_until.isoformat(timespec="seconds"))
-                return
-            before = last_run_id(session, source_id)
-        limit = config.service.crawl_time_limit
-        result = self.children.run(self.config_path, source_id, limit, config.service.crawl_settings)
-        if result is None:
+            failures, until = health.backoff(session, source_id, jobs.period(source, now), config.service.max_backoff)
+        if until is not None and until > now:
+            log.info("%s: backing off after %d failures until %s", source_id, failures,
+                     until.isoformat(timespec="seconds"))
             return
-        failure = failure_message(result, limit)
-        if failure is not None:
-            with self.sessions() as session:
-                record_child_failure(session, source_id, before, *failure)
-        log.info("%s: crawl finished in %.1fs (exit %s)", source_id, result.seconds, result.returncode)
-        self.check_health(source)
+        self.executor.submit(source_id)
+
+    def _finished(self, outcomes: list[SourceOutcome]) -> None:
+        """After a batch of runs: each source's health, then the alerts their new items raised."""
+        sources = {source.id: source for source in self.config.sources}
+        with self.sessions() as session:
+            stored = {row.source_id: row for row in session.scalars(
+                select(SourceHealth).where(SourceHealth.source_id.in_([o.source_id for o in outcomes])))}
+        for outcome in outcomes:
+            if outcome.status != "ok":
+                log.info("%s: run %d %s: %s", outcome.source_id, outcome.run_id, outcome.status,
+                         "; ".join(outcome.errors[:3]))
+            row = stored.get(outcome.source_id)
+            # A clean run of a source that was fine leaves it fine: no need to assess its history.
+            still_fine = (outcome.status == "ok" and not outcome.warnings and row is not None
+                          and row.state == "ok" and not row.reason)
+            if outcome.source_id in sources and not still_fine:
+                try:
+                    self.check_health(sources[outcome.source_id])
+                except SQLAlchemyError as error:  # a busy database: the next sweep checks the source again
+                    log.warning("%s: health not updated after run %d: %s", outcome.source_id, outcome.run_id,
+                                str(error).splitlines()[0])
         if not self.stopping.is_set():
             self.deliver_alerts()
 

@@ -18,8 +18,9 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def get(session: Session, key: str) -> str | None:
-    row = session.get(ServiceState, key)
+def get(session: Session, key: str, lock: bool = False) -> str | None:
+    """lock: read it FOR UPDATE (PostgreSQL), so that one process at a time moves it on."""
+    row = session.get(ServiceState, key, with_for_update=lock or None)
     return row.value if row else None
 
 

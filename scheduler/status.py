@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import func, inspect, select
@@ -11,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from crawler.config import Config
 from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
-from scheduler import health, jobs, state
+from crawler.storage.service_models import ActiveRun
+from scheduler import health, jobs, run_states, state
 from scheduler.alerts import channels, queue
 
 
@@ -48,6 +50,23 @@ def scheduled_jobs(session: Session, config: Config) -> list[JobRow]:
         rows.append(JobRow(job.id.removeprefix(jobs.JOB_PREFIX), job.name + " (not in config)",
                            job.next_run_time, True))
     return sorted(rows, key=lambda r: (r.next_run is None, r.next_run.timestamp() if r.next_run else 0, r.source_id))
+
+
+def active_runs(session: Session) -> list[ActiveRun]:
+    """The runs queued or running now, whichever executor and machine has them."""
+    return run_states.current(session)
+
+
+def schedule_json(rows: list[JobRow], heartbeat: datetime | None, active: list[ActiveRun]) -> dict[str, Any]:
+    """`regwatch schedule --json`: the jobs, the service's heartbeat, the queued and running runs."""
+    def moment(value: datetime | None) -> str | None:
+        return value.isoformat(timespec="seconds") if value else None
+
+    return {"heartbeat": moment(heartbeat),
+            "jobs": [{"source_id": row.source_id, "schedule": row.schedule, "next_run": moment(row.next_run),
+                      "stored": row.stored} for row in rows],
+            "runs": [{"source_id": run.source_id, "state": run.state, "since": moment(run.since),
+                      "worker": run.worker} for run in active]}
 
 
 def request_reload(session: Session) -> datetime:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from rich.table import Table
 
+from crawler.storage.service_models import ActiveRun
 from scheduler.health import Health
 from scheduler.status import JobRow, RuleRow
 
@@ -37,6 +38,20 @@ def schedule_table(rows: list[JobRow], heartbeat: datetime | None) -> Table:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(row.source_id, row.schedule, _moment(row.next_run) if row.stored else "(at service start)")
+    return table
+
+
+def active_runs_table(runs: list[ActiveRun], now: datetime) -> Table:
+    """The runs queued and running now (`regwatch schedule`), with where and for how long."""
+    table = Table(title="Queued and running")
+    for column in ("source", "state", "since", "for", "worker"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        seconds = max(0, int((now - run.since).total_seconds()))
+        waited = f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+        style = "green" if run.state == "running" else "yellow"
+        table.add_row(run.source_id, f"[{style}]{run.state}[/]", run.since.strftime("%Y-%m-%d %H:%M:%S UTC"), waited,
+                      run.worker or "—")
     return table
 
 

@@ -92,3 +92,13 @@ def database_url(request, tmp_path):
 
     get_engine(url).dispose()
     return url
+
+
+@pytest.fixture
+def session(database_url):
+    """An open store on each database of `database_url`, closed after the test."""
+    from tests.triage_items import open_store
+
+    session = open_store(database_url)
+    yield session
+    session.close()

@@ -48,7 +48,10 @@ def all_examples() -> list[Example]:
 
 
 def default_config() -> Config:
-    return load_config(ROOT / "config.yaml")
+    config = load_config(ROOT / "config.yaml")
+    # Items are scored by the shipped starter model, whatever was trained in this folder.
+    config.relevance.model = "starter"
+    return config
 
 
 def parse_example(example: Example, config: Config | None = None) -> list[dict]:

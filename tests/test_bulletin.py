@@ -12,7 +12,7 @@ from crawler import bulletin
 from crawler.bulletin import Entry
 from crawler.config import BulletinConfig
 from crawler.storage import triage
-from tests.triage_items import item, open_store, store
+from tests.triage_items import item, store
 
 SECTIONS = BulletinConfig().sections
 
@@ -31,13 +31,6 @@ ENTRIES = {
                    summary="Export controls on AI model weights.")],
     "industry": [_entry(3, "某公司发布大模型", date(2025, 1, 20), section="industry", authority="某公司")],
 }
-
-
-@pytest.fixture
-def session(database_url):
-    session = open_store(database_url)
-    yield session
-    session.close()
 
 
 def test_entries_are_the_months_accepted_items_by_date_within_each_section(session):

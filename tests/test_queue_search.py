@@ -13,16 +13,9 @@ from crawler.storage import db, search, triage
 from crawler.storage.documents import store_items
 from crawler.storage.models import Document, Source
 from crawler.storage.queue import QueueFilter, filter_choices, search_queue, status_counts
-from tests.triage_items import FETCHED, item, open_store, store
+from tests.triage_items import FETCHED, item, store
 
 TODAY = date(2025, 1, 20)
-
-
-@pytest.fixture
-def session(database_url):
-    session = open_store(database_url)
-    yield session
-    session.close()
 
 
 @pytest.fixture

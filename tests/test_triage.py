@@ -10,16 +10,9 @@ from sqlalchemy import select
 from crawler.storage import triage, users
 from crawler.storage.documents import Evidence, store_items
 from crawler.storage.models import TriageEvent, TriageState
-from tests.triage_items import item, open_store, store
+from tests.triage_items import item, store
 
 TODAY = date(2025, 1, 20)
-
-
-@pytest.fixture
-def session(database_url):
-    session = open_store(database_url)
-    yield session
-    session.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from crawler.config import Config
 from crawler.storage import db
 from web.deps import Forbidden, LoginRequired
-from web.routes import add, auth, export, item, queue, sources
+from web.routes import add, auth, drafts, export, item, queue, sources, stories
 from web.security import CsrfError, SessionCookies, TrustedProxies, secret_key_file
 from web.views import build_environment, message, wants_json
 
@@ -68,7 +68,7 @@ def create_app(config: Config, clock: Callable[[], datetime] = _utc_now) -> Fast
     if config.web.trusted_proxies:  # outermost: everything inside sees the client's address and scheme
         app.add_middleware(TrustedProxies, networks=config.web.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, queue, item, add, export, sources):
+    for module in (auth, queue, item, add, export, sources, drafts, stories):
         app.include_router(module.router)
     _install_error_pages(app)
     return app

@@ -32,7 +32,9 @@ def get_engine(url: str) -> Engine:
     """One engine per database URL per process."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    # A server can drop a pooled connection (a PostgreSQL restart): ping it before use. A SQLite
+    # file has no server, and the ping would cost a query on every session.
+    engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -20,6 +20,8 @@ from crawler.storage.models import (
     TriageEvent,
     TriageState,
 )
+from crawler.storage.story_models import StoryMember
+from crawler.storage.story_views import stories_of
 
 QUEUE_STATUSES = ("new", "accepted", "rejected", "snoozed", "updated")
 
@@ -52,9 +54,22 @@ def _document_fields(item: CandidateItem) -> dict[str, Any]:
         "doc_type": item.doc_type, "identifiers": item.identifiers,
         "dates": {k: v.isoformat() for k, v in item.dates.items()}, "summary": item.summary,
         "text": item.text, "language": item.language, "content_hash": item.content_hash,
-        "relevance_score": item.relevance.score, "relevance_terms": item.relevance.terms,
-        "fetched_at": item.fetched_at, "extraction": item.extraction,
+        **relevance_columns(item.relevance), "fetched_at": item.fetched_at, "extraction": item.extraction,
     }
+
+
+def relevance_columns(relevance: Relevance) -> dict[str, Any]:
+    """The documents columns of a relevance: score and terms as before, the breakdown as JSON."""
+    detail = relevance.model_dump(mode="json", exclude={"score", "terms"})
+    return {"relevance_score": relevance.score, "relevance_terms": relevance.terms, "relevance_detail": detail,
+            "relevance_model_version": relevance.model.version if relevance.model else None}
+
+
+def stored_relevance(document: Document) -> Relevance:
+    """A stored document's relevance; rows from before the breakdown (no detail) were scored by terms."""
+    detail = document.relevance_detail or {"terms_score": document.relevance_score,
+                                            "parts": {"terms": document.relevance_score}}
+    return Relevance.model_validate({**detail, "score": document.relevance_score, "terms": document.relevance_terms})
 
 
 def _unique_ids(item: CandidateItem) -> list[tuple[str, str]]:
@@ -179,7 +194,8 @@ def store_items(session: Session, source_id: str, batch: list[tuple[CandidateIte
     Another writer may have stored the same document meanwhile; the unique constraints then
     refuse our insert, and a second pass sees their row and treats ours as a re-sighting.
     With commit=False the caller commits; with retry=False a conflict is raised to the caller,
-    whose other uncommitted work a retry here would roll back.
+    whose other uncommitted work a retry here would roll back. Stories are grouped afterwards,
+    outside the crawl (storage.stories.group_new).
     """
     if not batch:
         return StoreCounts()
@@ -199,36 +215,46 @@ def item_from_row(document: Document) -> CandidateItem:
         jurisdiction=document.jurisdiction, category=document.category, doc_type=document.doc_type,
         identifiers=document.identifiers, summary=document.summary, language=document.language,
         content_hash=document.content_hash, fetched_at=document.fetched_at,
-        relevance=Relevance(score=document.relevance_score, terms=document.relevance_terms),
+        relevance=stored_relevance(document),
         dates=document.dates, text=document.text, extraction=document.extraction or "source",
     )
 
 
 def queue_entry(document: Document, triage: TriageState, full: bool = False) -> dict[str, Any]:
-    """An item as `queue --json` prints it: the item keys plus id, status, the updated flag and
-    `linked`, the same document as other sources printed it (see storage.links)."""
+    """An item as `queue --json` prints it: the item keys plus id, status, the updated flag,
+    `linked`, the same document as other sources printed it (see storage.links), and `story`, the
+    event it is part of with every member and why each joined (see storage.stories), or None."""
     session = object_session(document)
     linked = linked_documents(session, [document.id]).get(document.id, []) if session else []
+    story = stories_of(session, [document.id]).get(document.id) if session else None
     return {"id": document.id, "status": triage.status, "updated": triage.updated,
-            **item_from_row(document).public_dict(full=full), "linked": [link_summary(d) for d in linked]}
+            **item_from_row(document).public_dict(full=full), "linked": [link_summary(d) for d in linked],
+            "story": story.as_json() if story else None}
 
 
 def list_queue(session: Session, status: str | None = None, limit: int | None = None,
-               source_id: str | None = None, search_text: str | None = None) -> list[tuple[Document, TriageState]]:
+               source_id: str | None = None, search_text: str | None = None,
+               by_story: bool = False) -> list[tuple[Document, TriageState]]:
     """Newest first, then most relevant; `updated` selects changed items whatever their status.
     A document linked to an earlier sighting from another source is part of that item, not its own.
-    `search_text`: full-text search over title, summary and text (see storage.search)."""
-    query = (select(Document, TriageState).join(TriageState, TriageState.document_id == Document.id)
-             .where(Document.linked_to.is_(None)))
+    `search_text`: full-text search over title, summary and text (see storage.search). `by_story`:
+    a story's members are left out where its head is listed (queue_entry lists them under it)."""
+    conditions = [Document.linked_to.is_(None)]
     if status == "updated":
-        query = query.where(TriageState.updated.is_(True))
+        conditions.append(TriageState.updated.is_(True))
     elif status:
-        query = query.where(TriageState.status == status)
+        conditions.append(TriageState.status == status)
     if source_id:
-        query = query.where(Document.source_id == source_id)
+        conditions.append(Document.source_id == source_id)
     matches = search.matching(session, search_text) if search_text else None
     if matches is not None:
-        query = query.where(matches)
+        conditions.append(matches)
+    query = select(Document, TriageState).join(TriageState, TriageState.document_id == Document.id).where(*conditions)
+    if by_story:
+        heads = select(Document.id).join(TriageState, TriageState.document_id == Document.id).where(
+            *conditions, Document.id.in_(select(StoryMember.head_id)))
+        query = query.where(Document.id.not_in(select(StoryMember.document_id).where(
+            StoryMember.head_id != StoryMember.document_id, StoryMember.head_id.in_(heads))))
     query = query.order_by(Document.published.desc().nulls_last(), Document.relevance_score.desc(),
                            Document.id.desc())
     if limit is not None:

@@ -85,6 +85,10 @@ class Document(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     relevance_score: Mapped[float] = mapped_column(Float, index=True)
     relevance_terms: Mapped[list[str]]
+    # How the score was made: prior, terms and model parts, the model's strongest features
+    # (migration 0008_relevance_model); None for rows scored before, by terms alone.
+    relevance_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    relevance_model_version: Mapped[str | None] = mapped_column(String(80))
     fetched_at: Mapped[datetime]
     first_seen_at: Mapped[datetime]
     version_count: Mapped[int] = mapped_column(Integer, default=1)

@@ -2,6 +2,9 @@
 
 A snoozed item whose date has come is `new` again (read that way here, so reading changes nothing).
 A document linked to an earlier sighting from another source is part of that item, not its own.
+In the queue by status (and assignee, month), a story (one event seen through several sources, see
+storage.stories) is one row: its head, with the other members listed under it; a search or a filter
+on the documents lists every item it finds, each with its story.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, event, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from crawler.storage import search
+from crawler.storage import search, story_views
 from crawler.storage.models import Document, TriageState
+from crawler.storage.story_models import StoryMember
 
 STATUSES = ("new", "accepted", "rejected", "snoozed")
 _COUNTS_CACHE = "regwatch.queue.status_counts"
@@ -59,6 +63,7 @@ class QueueRow:
     assignee: str | None
     snoozed_until: date | None
     editorial_title: str | None
+    story: story_views.StoryView | None = None  # the story this item heads or belongs to
 
 
 @dataclass
@@ -73,11 +78,11 @@ class QueuePage:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def effective_status(today: date | None = None) -> ColumnElement[str]:
+def effective_status(today: date | None = None, state: Any = TriageState) -> ColumnElement[str]:
     """The status reviewers see: a snooze that has run out reads as new."""
     today = today or date.today()
-    woke = and_(TriageState.status == "snoozed", TriageState.snooze_until <= today)
-    return case((woke, "new"), else_=TriageState.status)
+    woke = and_(state.status == "snoozed", state.snooze_until <= today)
+    return case((woke, "new"), else_=state.status)
 
 
 def _status_condition(status: str, today: date) -> ColumnElement[bool]:
@@ -152,11 +157,39 @@ def search_queue(session: Session, flt: QueueFilter, page: int = 1, per_page: in
     page, per_page = max(1, page), max(1, per_page)
     status = effective_status(today).label("status")
     base = select(*ROW_COLUMNS, status).join(TriageState, TriageState.document_id == Document.id)
-    query = _filtered(session, base, flt, today, with_status=True)
+    query = _without_story_members(session, _filtered(session, base, flt, today, with_status=True), flt, today)
     ordered = query.order_by(Document.published.desc().nulls_last(), Document.relevance_score.desc(),
                              Document.id.desc())
-    rows = session.execute(ordered.limit(per_page).offset((page - 1) * per_page)).all()
-    return QueuePage([_row(r[:-1], r[-1]) for r in rows], _total(session, flt, today), page, per_page)
+    rows = [_row(r[:-1], r[-1]) for r in session.execute(ordered.limit(per_page).offset((page - 1) * per_page))]
+    found = story_views.stories_of(session, [row.document_id for row in rows], today)
+    for row in rows:
+        row.story = found.get(row.document_id)
+    return QueuePage(rows, _total(session, flt, today), page, per_page)
+
+
+def _is_document_filter(flt: QueueFilter) -> bool:
+    return any((flt.sources, flt.jurisdictions, flt.categories, flt.doc_types, flt.date_from, flt.date_to,
+                flt.min_relevance is not None, flt.search and flt.search.strip()))
+
+
+def _without_story_members(session: Session, query: Select, flt: QueueFilter, today: date) -> Select:
+    """Leaves out the members listed under their head (same status: a decision on a story is taken
+    on all its members). Only in the queue by status, assignee and month: a search or a filter on
+    the documents lists every item it finds, each marked with its story."""
+    if _is_document_filter(flt):
+        return query
+    return query.where(Document.id.not_in(_members_under_heads(today)))
+
+
+def _members_under_heads(today: date) -> Select:
+    member_state, head_state = aliased(TriageState), aliased(TriageState)
+    return (select(StoryMember.document_id)
+            .join(member_state, member_state.document_id == StoryMember.document_id)
+            .join(head_state, head_state.document_id == StoryMember.head_id)
+            .where(StoryMember.head_id != StoryMember.document_id,
+                   effective_status(today, member_state) == effective_status(today, head_state),
+                   member_state.assignee.is_not_distinct_from(head_state.assignee),
+                   member_state.bulletin_month.is_not_distinct_from(head_state.bulletin_month)))
 
 
 def _total(session: Session, flt: QueueFilter, today: date) -> int:
@@ -182,12 +215,20 @@ def _count_statuses(session: Session, flt: QueueFilter, today: date) -> dict[str
     status = effective_status(today)
     base = select(status, func.count(), func.sum(case((TriageState.updated.is_(True), 1), else_=0)))
     base = base.select_from(Document).join(TriageState, TriageState.document_id == Document.id)
-    query = _filtered(session, base, flt, today, with_status=False).group_by(status)
     counts = dict.fromkeys(STATUSES, 0)
     updated = 0
-    for name, count, changed in session.execute(query).all():
+    for name, count, changed in session.execute(_filtered(session, base, flt, today, with_status=False)
+                                                .group_by(status)).all():
         counts[name] = counts.get(name, 0) + count
         updated += changed or 0
+    # The members listed under their heads are taken off, counted from the stories' side: a
+    # NOT IN on every counted row would cost more than the count.
+    if not _is_document_filter(flt):
+        members = _filtered(session, base.where(Document.id.in_(_members_under_heads(today))), flt, today,
+                            with_status=False).group_by(status)
+        for name, count, changed in session.execute(members).all():
+            counts[name] = counts.get(name, 0) - count
+            updated -= changed or 0
     counts["updated"] = updated
     return counts
 

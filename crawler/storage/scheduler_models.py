@@ -35,6 +35,9 @@ class AlertDelivery(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The dispatcher sending it now (scheduler.alerts.queue): two services never send one delivery twice.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]
 
 
 class AlertFailure(Base):

@@ -3,7 +3,9 @@
 selection of items is one transaction, and an invalid one changes nothing.
 
 A decision taken on a document that is linked to an earlier sighting from another source applies
-to that first sighting, the item reviewers see (see storage.links).
+to that first sighting, the item reviewers see (see storage.links). A decision on an item of a
+story (one event seen through several sources, see storage.stories) is taken on every member of
+the story, each recording its own event; the editorial text stays the item's own.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from crawler.storage.links import linked_documents
 from crawler.storage.models import Document, DocumentIdentifier, DocumentVersion, TriageEvent, TriageState
+from crawler.storage.stories import with_story_mates
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # The default config's sections; a config with its own passes `sections=` (see Config.bulletin).
@@ -52,8 +55,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _states(session: Session, ids: Iterable[int]) -> list[TriageState]:
-    """The triage states of these items (first sightings), in the order given; unknown ids raise."""
+def _states(session: Session, ids: Iterable[int], whole_stories: bool = True) -> list[TriageState]:
+    """The triage states of these items (first sightings), in the order given, each followed by its
+    story's other members (unless `whole_stories` is False); unknown ids raise."""
     wanted = list(dict.fromkeys(int(i) for i in ids))
     if not wanted:
         raise TriageError("no item given")
@@ -62,6 +66,8 @@ def _states(session: Session, ids: Iterable[int]) -> list[TriageState]:
     if missing:
         raise TriageError(f"no item {', '.join(map(str, missing))}")
     primary = list(dict.fromkeys(links[i] or i for i in wanted))
+    if whole_stories:
+        primary = with_story_mates(session, primary)
     found = session.scalars(select(TriageState).where(TriageState.document_id.in_(primary)))
     states = {state.document_id: state for state in found}
     for doc_id in primary:
@@ -142,13 +148,14 @@ def add_note(session: Session, document_id: int, actor: str, text: str) -> None:
     if not text:
         raise TriageError("a note needs some text")
     states = _states(session, [document_id])
-    states[0].note = text[:MAX_TEXT]
+    for state in states:
+        state.note = text[:MAX_TEXT]
     _record(session, states, actor, "note", {"text": text[:MAX_TEXT]})
 
 
 def set_editorial(session: Session, document_id: int, actor: str, title: str | None, summary: str | None) -> None:
     """The bulletin's own (Chinese) title and 摘要; None or "" falls back to the source's."""
-    states = _states(session, [document_id])
+    states = _states(session, [document_id], whole_stories=False)
     state = states[0]
     state.editorial_title = (title or "").strip()[:MAX_TEXT] or None
     state.editorial_summary = (summary or "").strip()[:MAX_TEXT] or None
@@ -166,7 +173,7 @@ def item_detail(session: Session, document_id: int) -> ItemDetail:
     if document is None:
         raise TriageError(f"no item {document_id}")
     primary_id = document.linked_to or document.id
-    state = _states(session, [primary_id])[0]
+    state = _states(session, [primary_id], whole_stories=False)[0]
     versions = list(session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document_id)
                                     .order_by(DocumentVersion.version)))
     unique = {row.scheme: row.value for row in session.scalars(

@@ -4,7 +4,9 @@
 its baseline) and records one delivery per
 (rule, document): the unique constraint is the "at most once per rule" guarantee, so re-crawls
 and restarts cannot alert twice. `dispatch` sends what is due, one channel at a time per
-delivery, retrying failed channels with backoff and recording every failure."""
+delivery, retrying failed channels with backoff and recording every failure. Several services
+and workers may share one database: collectors take turns on the watermark, and dispatchers claim
+deliveries (scheduler.alerts.claims) so that none is sent twice."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from crawler.config import AlertRule, Config
 from crawler.storage.models import CrawlRun, Document, DocumentVersion
 from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
 from scheduler import state
-from scheduler.alerts import channels
+from scheduler.alerts import channels, claims
 from scheduler.alerts.match import match_item
 from scheduler.alerts.messages import AlertItem, render_health, render_items
 
@@ -46,23 +48,25 @@ def _due_at(rule: AlertRule, now: datetime) -> datetime:
 def collect(session: Session, config: Config, now: datetime) -> int:
     """Turn versions stored since the watermark into deliveries; returns how many were queued.
     The first time, the watermark starts at the newest version: no flood of the existing backlog."""
-    watermark = state.get(session, state.ALERT_WATERMARK)
-    if watermark is None:
-        newest = session.scalar(select(func.max(DocumentVersion.id))) or 0
-        state.put(session, state.ALERT_WATERMARK, str(newest))
-        session.commit()
-        return 0
-    queued, last = 0, int(watermark)
+    queued = 0
     while True:
+        # Locked until the batch is committed: collectors on several processes (the service, the
+        # Celery workers) take turns, and none queues from a watermark another has moved on.
+        watermark = state.get(session, state.ALERT_WATERMARK, lock=True)
+        if watermark is None:
+            newest = session.scalar(select(func.max(DocumentVersion.id))) or 0
+            state.put(session, state.ALERT_WATERMARK, str(newest))
+            session.commit()
+            return 0
         rows = session.execute(
             select(DocumentVersion.id, DocumentVersion.version, DocumentVersion.run_id, Document)
             .join(Document, Document.id == DocumentVersion.document_id)
-            .where(DocumentVersion.id > last).order_by(DocumentVersion.id).limit(BATCH)).all()
+            .where(DocumentVersion.id > int(watermark)).order_by(DocumentVersion.id).limit(BATCH)).all()
         if not rows:
+            session.commit()
             return queued
         queued += _queue_batch(session, config, rows, now)
-        last = rows[-1].id
-        state.put(session, state.ALERT_WATERMARK, str(last))
+        state.put(session, state.ALERT_WATERMARK, str(rows[-1].id))
         session.commit()
 
 
@@ -150,9 +154,17 @@ def _message(session: Session, rule_id: str, language: str, digest: bool,
 def dispatch(session: Session, config: Config, now: datetime) -> DispatchReport:
     """Send every due delivery; each rule's digest goes out as one message per channel."""
     report = DispatchReport()
-    due = list(session.scalars(select(AlertDelivery).where(AlertDelivery.status == "pending",
-                                                           AlertDelivery.due_at <= now)
-                               .order_by(AlertDelivery.id)))
+    claimer = claims.new_claimer()
+    due = claims.claim_due(session, claimer, now)
+    try:
+        _dispatch_claimed(session, config, claimer, due, now, report)
+    finally:  # what an error left unsent goes back to the queue at once, not after the claim timeout
+        claims.release_all(session, claimer)
+    return report
+
+
+def _dispatch_claimed(session: Session, config: Config, claimer: str, due: list[AlertDelivery], now: datetime,
+                      report: DispatchReport) -> None:
     by_rule: dict[str, list[AlertDelivery]] = defaultdict(list)
     for delivery in due:
         by_rule[delivery.rule_id].append(delivery)
@@ -168,8 +180,9 @@ def dispatch(session: Session, config: Config, now: datetime) -> DispatchReport:
             continue
         batches = [deliveries] if digest or rule_id == OPERATOR else [[d] for d in deliveries]
         for batch in batches:
-            _send_batch(session, config, rule_id, urls, language, digest, batch, now, report)
-    return report
+            batch = claims.confirm(session, claimer, batch)
+            if batch:
+                _send_batch(session, config, rule_id, urls, language, digest, batch, now, report)
 
 
 def _send_batch(session: Session, config: Config, rule_id: str, urls: list[str], language: str, digest: bool,
@@ -194,6 +207,7 @@ def _send_batch(session: Session, config: Config, rule_id: str, urls: list[str],
         for url, error in errors.items():
             session.add(AlertFailure(delivery_id=delivery.id, rule_id=rule_id, channel=channels.channel_label(url),
                                      at=now, error=error))
+    claims.unclaim(batch)
     if done:
         log.info("alert rule %s: %d item(s) sent to %d channel(s)", rule_id, len(batch), len(done))
     for url, error in errors.items():
@@ -205,4 +219,5 @@ def _send_batch(session: Session, config: Config, rule_id: str, urls: list[str],
 def _give_up(session: Session, deliveries: list[AlertDelivery], reason: str) -> None:
     for delivery in deliveries:
         delivery.status, delivery.last_error = "failed", reason
+    claims.unclaim(deliveries)
     session.commit()

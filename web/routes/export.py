@@ -28,13 +28,19 @@ def _title(request: Request) -> str:
     return request.app.state.config.bulletin.title_zh
 
 
+def _mark(request: Request) -> str | None:
+    from crawler import bulletin
+
+    return bulletin.draft_mark(request.app.state.config.bulletin)
+
+
 @router.get("/export")
 def export_page(request: Request, session: DbSession, user: CurrentUser, month: str | None = None) -> Response:
     from crawler import bulletin
 
     month = _month(month)
     entries = bulletin.bulletin_entries(session, month, request.app.state.sections)
-    return render(request, "export.html", month=month, entries=entries,
+    return render(request, "export.html", month=month, entries=entries, draft_mark=_mark(request),
                   total=sum(len(items) for items in entries.values()))
 
 
@@ -48,9 +54,9 @@ def export_file(request: Request, month: str, fmt: str, session: DbSession, user
     name = f"regwatch-bulletin-{month}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "md":
-        text = bulletin.render_markdown(entries, month, sections, title=_title(request))
+        text = bulletin.render_markdown(entries, month, sections, title=_title(request), mark=_mark(request))
         return Response(text.encode("utf-8"), media_type="text/markdown; charset=utf-8", headers=disposition)
     if fmt == "docx":
-        document = bulletin.render_docx(entries, month, sections, title=_title(request))
+        document = bulletin.render_docx(entries, month, sections, title=_title(request), mark=_mark(request))
         return Response(document, media_type=DOCX, headers=disposition)
     raise HTTPException(404)

@@ -12,6 +12,8 @@ from crawler.archive import read_record
 from crawler.storage import triage, users
 from web.deps import CHANGE, CurrentUser, DbSession
 from web.diffing import version_diffs
+from web.routes.drafts import draft_context
+from web.routes.stories import story_context
 from web.security import inside
 from web.views import back_to, message, render
 
@@ -36,7 +38,8 @@ def item_page(request: Request, document_id: int, session: DbSession, user: Curr
     versions = list(detail.versions)
     diffs = version_diffs([v.item for v in versions], [v.version for v in versions])
     return render(request, "item.html", d=detail, doc=detail.document, state=detail.state, versions=versions,
-                  diffs=diffs, people=[u.name for u in users.list_users(session)])
+                  diffs=diffs, people=[u.name for u in users.list_users(session)],
+                  **draft_context(request, session, detail.state), **story_context(session, document_id))
 
 
 @router.get("/items/{document_id}/archive/{version}")
