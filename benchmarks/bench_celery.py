@@ -92,7 +92,7 @@ def main() -> None:
     config = load_config(config_path)
     with db.open_session(database_url) as session:
         runs.sync_sources(session, config.sources)
-    worker = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config_path), "worker",
+    worker = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config_path), "worker",
                                "--concurrency", str(args.concurrency)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, cwd=ROOT, start_new_session=True)
     try:

@@ -60,7 +60,7 @@ def write_config(folder: Path, base: str, feeds: int) -> Path:
 def crawl_command(config: Path) -> float:
     """Wall seconds of the `regwatch crawl` command: interpreter start and imports included."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "crawler", "--config", str(config), "crawl"],
+    result = subprocess.run([sys.executable, "-m", "regwatch", "--config", str(config), "crawl"],
                             capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:

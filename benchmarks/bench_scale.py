@@ -70,7 +70,7 @@ def measure_scale(args: argparse.Namespace) -> None:
         log_path = Path(folder) / "serve.log"
         database = Path(folder) / "regwatch-data" / "regwatch.db"
         with log_path.open("w") as log:
-            service = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "serve", "--no-web"],
+            service = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config), "serve", "--no-web"],
                                        stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=environment)
         watch = MemoryWatch(service.pid)
         memory_from_start = time.monotonic()

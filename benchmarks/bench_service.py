@@ -242,7 +242,7 @@ def main() -> None:
         config = write_config(Path(folder), loopback, args.sources, free_port())
         environment = {k: v for k, v in os.environ.items() if k != "REGWATCH_DATABASE_URL"}
         log = (Path(folder) / "serve.log").open("w")
-        service = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "serve"],
+        service = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config), "serve"],
                                    stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=environment)
         watch = MemoryWatch(service.pid)
         try:

@@ -44,7 +44,7 @@ def regwatch(config: Path, *args: str, timeout: float = 120, env: dict | None = 
     environment = {**os.environ, "COLUMNS": "200"}
     environment.pop("REGWATCH_DATABASE_URL", None)
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "crawler", "--config", str(config), *args],
+    return subprocess.run([sys.executable, "-m", "regwatch", "--config", str(config), *args],
                           capture_output=True, text=True, timeout=timeout, env=environment, cwd=config.parent)
 
 

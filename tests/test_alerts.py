@@ -20,7 +20,8 @@ from crawler.config import Config
 from crawler.items import CandidateItem, Relevance
 from crawler.storage import db, documents, runs
 from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
-from scheduler import status, views
+from regwatch import service_views as views
+from scheduler import status
 from scheduler.alerts import channels, queue
 from tests.conftest import regwatch, write_config
 

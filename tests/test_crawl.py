@@ -281,7 +281,7 @@ def test_killed_crawl_run_again_stores_every_item_exactly_once(site, tmp_path):
     site.routes["/slow.html"] = Reply(200, page.encode(), {"Content-Type": "text/html"}, delay_s=4)
     slow = {"id": "slow-page", "spider": "page", "urls": [site.url("/slow.html")]}
     config = write_config(tmp_path, [_feed_source(site), slow], crawl={"timeout_s": 10})
-    child = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "crawl"],
+    child = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config), "crawl"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     database = tmp_path / "regwatch-data" / "regwatch.db"
     deadline, stored = time.monotonic() + 30, 0
@@ -321,7 +321,7 @@ def test_commands_work_from_another_directory(site, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "crawler", "--config", str(config), "crawl"],
+        [sys.executable, "-m", "regwatch", "--config", str(config), "crawl"],
         cwd=elsewhere,
         capture_output=True,
         text=True,

@@ -18,7 +18,7 @@ DEMO_SOURCES = {"federal_register", "cac"}
 
 
 def _start_web(config, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "web", "--demo",
+    return subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config), "web", "--demo",
                              "--port", str(port)], cwd=config.parent, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "COLUMNS": "200"})
 
@@ -34,7 +34,7 @@ def test_demo_items_show_their_archived_copy_in_the_web_app(tmp_path):
     config = default_config_copy(tmp_path, DEMO_SOURCES)
     (tmp_path / "demo").mkdir()
     shutil.copyfile(ROOT / "demo" / "demo.warc.gz", tmp_path / "demo" / "demo.warc.gz")
-    demo = subprocess.run([sys.executable, "-m", "crawler", "--config", str(config), "demo"], cwd=tmp_path,
+    demo = subprocess.run([sys.executable, "-m", "regwatch", "--config", str(config), "demo"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
     assert demo.returncode == 0, demo.stderr
     assert "regwatch web --demo" in demo.stdout
@@ -70,7 +70,7 @@ def test_demo_items_show_their_archived_copy_in_the_web_app(tmp_path):
 
 def test_web_demo_without_a_demo_database_says_to_run_the_demo_first(tmp_path):
     config = default_config_copy(tmp_path, DEMO_SOURCES)
-    answer = subprocess.run([sys.executable, "-m", "crawler", "--config", str(config), "web", "--demo"],
+    answer = subprocess.run([sys.executable, "-m", "regwatch", "--config", str(config), "web", "--demo"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert answer.returncode == 1
     assert "run `regwatch demo` first" in answer.stderr

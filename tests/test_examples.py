@@ -30,7 +30,7 @@ def test_every_configured_source_has_examples():
 def test_regwatch_parse_command_prints_the_same_items_as_json_lines():
     example = next(e for e in EXAMPLES if e.source_id == "federal-register")
     result = subprocess.run(
-        [sys.executable, "-m", "crawler", "--config", str(ROOT / "config.yaml"), "parse", example.source_id,
+        [sys.executable, "-m", "regwatch", "--config", str(ROOT / "config.yaml"), "parse", example.source_id,
          str(example.body), "--url", example.url, "--fetched-at", FETCHED_AT.isoformat(), "--full"],
         capture_output=True, text=True, check=True)
     printed = [json.loads(line) for line in result.stdout.splitlines()]
@@ -42,7 +42,7 @@ def test_regwatch_parse_without_full_prints_exactly_the_item_keys():
 
     example = next(e for e in EXAMPLES if e.source_id == "federal-register")
     result = subprocess.run(
-        [sys.executable, "-m", "crawler", "--config", str(ROOT / "config.yaml"), "parse", example.source_id,
+        [sys.executable, "-m", "regwatch", "--config", str(ROOT / "config.yaml"), "parse", example.source_id,
          str(example.body), "--url", example.url], capture_output=True, text=True, check=True)
     first = json.loads(result.stdout.splitlines()[0])
     assert tuple(first) == ITEM_KEYS

@@ -101,7 +101,7 @@ def test_recording_one_url_fetches_only_that_page_and_shows_what_the_generic_rea
 
 
 def test_new_cases_are_numbered_past_the_cases_already_recorded_that_day(tmp_path):
-    from crawler.record import next_case
+    from spiders.recording import next_case
 
     for name in ("recorded-2025-02-07-1.xml", "recorded-2025-02-07-1.expected.json", "recorded-2025-02-07-2.html.url",
                  "recorded-2025-02-06-3.json"):
@@ -112,7 +112,7 @@ def test_new_cases_are_numbered_past_the_cases_already_recorded_that_day(tmp_pat
 
 def test_an_api_key_the_site_echoes_is_redacted_from_the_example():
     from crawler.archive import ArchivedResponse, WarcRef
-    from crawler.record import without_api_key
+    from spiders.recording import without_api_key
 
     key = "k3y-0f-the-user"
     echoed = ArchivedResponse(f"https://api.example/bills?key={key}", 200, [("Link", f"</bills?page=2&key={key}>")],

@@ -224,7 +224,7 @@ def test_queue_json_shows_the_model_version_parts_and_prior_of_a_crawled_item(si
 
 
 def test_commands_that_do_not_score_do_not_import_scikit_learn():
-    code = ("import sys; from typer.testing import CliRunner; from crawler.cli import app; "
+    code = ("import sys; from typer.testing import CliRunner; from regwatch.cli import app; "
             "CliRunner().invoke(app, ['--help']); import crawler.pipelines, crawler.parsing; "
             "print('sklearn' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

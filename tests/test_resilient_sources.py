@@ -85,7 +85,7 @@ def test_a_truncated_feed_keeps_its_recovered_entries_and_records_a_warning(site
 
 
 def _parse(source_id: str, body: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "crawler", "--config", str(ROOT / "config.yaml"), "parse", source_id,
+    return subprocess.run([sys.executable, "-m", "regwatch", "--config", str(ROOT / "config.yaml"), "parse", source_id,
                            str(body), "--url", url, "--fetched-at", FETCHED_AT.isoformat(), *extra],
                           capture_output=True, text=True, timeout=120)
 

@@ -97,7 +97,7 @@ class Served:
         environment.pop("REGWATCH_DATABASE_URL", None)
         self.log = config.parent / "serve.log"
         with self.log.open("a") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "serve",
+            self.process = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config), "serve",
                                              *options], stdout=log, stderr=subprocess.STDOUT, cwd=config.parent,
                                             env=environment)
 

@@ -89,7 +89,7 @@ class Worker:
         self.log = config.parent / f"worker-{name}.log"
         with self.log.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "crawler", "--config", str(config), "worker", "--name", name,
+                [sys.executable, "-m", "regwatch", "--config", str(config), "worker", "--name", name,
                  "--concurrency", "1"], stdout=log, stderr=subprocess.STDOUT, cwd=config.parent,
                 start_new_session=True, env={**os.environ, "COLUMNS": "200"})
 
@@ -339,7 +339,7 @@ def test_unreachable_broker_stops_serve_and_worker_with_the_url_and_exit_1(tmp_p
     config = write_config(tmp_path, [], service={"executor": "celery",
                                                  "broker": f"redis://:{BROKER_PASSWORD}@127.0.0.1:{port}/0"})
     environment = {**os.environ, "COLUMNS": "300"}
-    commands = {name: subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), *args],
+    commands = {name: subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(config), *args],
                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
                                        env=environment)
                 for name, args in (("serve", ("serve", "--no-web")), ("worker", ("worker",)))}
@@ -392,7 +392,7 @@ def test_worker_killed_mid_crawl_has_its_run_failed_and_crawled_again_by_the_oth
     mark_crawled(cluster.config, "lock-a")  # only the three never crawled go out at start
     log = cluster.config.parent / "serve.log"
     with log.open("w") as output:
-        serve = subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(cluster.config), "serve",
+        serve = subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(cluster.config), "serve",
                                   "--no-web"], stdout=output, stderr=subprocess.STDOUT, cwd=cluster.config.parent)
     try:
         wait_for(lambda: cluster.site.hits("/slow-b.xml"), timeout=30, what="the slow feed's request")
@@ -400,7 +400,7 @@ def test_worker_killed_mid_crawl_has_its_run_failed_and_crawled_again_by_the_oth
         killed = next(w for name, w in cluster.workers.items() if holder.startswith(f"{name}@"))
         killed.kill()  # within the crawl's 3 s time limit: the slow feed has not answered yet
         # What the operator sees until the lease expires: the run still on the dead worker.
-        listings = [subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(cluster.config), "schedule",
+        listings = [subprocess.Popen([sys.executable, "-m", "regwatch", "--config", str(cluster.config), "schedule",
                                       *options], stdout=subprocess.PIPE, text=True, cwd=cluster.config.parent,
                                      env={**os.environ, "COLUMNS": "250"}) for options in (("--json",), ())]
         shown, table = (listing.communicate(timeout=60)[0] for listing in listings)

@@ -175,7 +175,7 @@ def test_regwatch_user_add_reads_the_password_from_stdin(tmp_path, database_url,
     import sys
 
     path = _cli_config(tmp_path, database_url)
-    command = [sys.executable, "-m", "crawler", "--config", str(path), "user", "add", "li", "--role", "viewer",
+    command = [sys.executable, "-m", "regwatch", "--config", str(path), "user", "add", "li", "--role", "viewer",
                "--password-stdin"]
     done = subprocess.run(command, input="a strong password\n", capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

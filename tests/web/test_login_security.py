@@ -65,7 +65,7 @@ def attempts(config: Config) -> list[tuple[str, str, str]]:
 
 def run_regwatch(config: Config, *args: str, stdin: str) -> subprocess.CompletedProcess:
     """`regwatch` in a child process with text on its stdin (tests.conftest.regwatch has none)."""
-    return subprocess.run([sys.executable, "-m", "crawler", "--config", str(config.path), *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "regwatch", "--config", str(config.path), *args], input=stdin,
                           capture_output=True, text=True, timeout=120, cwd=config.path.parent)
 
 

@@ -1,5 +1,5 @@
 """`regwatch stories`: group stored items into stories, list them, split an item out, undo a split.
-Thin, like crawler.cli: storage.stories does the work."""
+Thin, like regwatch.cli: storage.stories does the work."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from crawler import console as views
-from crawler.cli import _config, _session, app
 from crawler.storage import stories, story_views
 from crawler.storage.models import Document
 from crawler.storage.story_models import Story
+from regwatch import console as views
+from regwatch.cli import _config, _session, app
 
 stories_app = typer.Typer(help="One story per event across sources: items of different sources about the same event.",
                           no_args_is_help=True)

@@ -1,5 +1,5 @@
 """`regwatch relevance train|eval|models`: the trained relevance model (crawler/relevance_model does
-the work). Thin, like crawler.cli; scikit-learn is imported only when a command trains."""
+the work). Thin, like regwatch.cli; scikit-learn is imported only when a command trains."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.markup import escape
 
-from crawler import console as views
-from crawler.cli import _config, _session, app
+from regwatch import console as views
+from regwatch.cli import _config, _session, app
 
 relevance_app = typer.Typer(help="The relevance model: train it on the group's decisions, evaluate it, list versions.",
                             no_args_is_help=True)

@@ -1,5 +1,5 @@
 """`regwatch draft`: bulletin drafts (a Chinese title and 摘要) for accepted items, from the configured
-model endpoint or, without one, from the documents' own lead sentences. Thin, like crawler.cli: it
+model endpoint or, without one, from the documents' own lead sentences. Thin, like regwatch.cli: it
 calls crawler.drafting and prints what was stored."""
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from crawler import console as views
-from crawler.cli import _config, _session, app
-from crawler.cli_web import _login_name
 from crawler.errors import ConfigError
 from crawler.storage.drafts import Draft, accepted_without_draft
 from crawler.storage.triage import TriageError, check_month
+from regwatch import console as views
+from regwatch.cli import _config, _session, app
+from regwatch.cli_web import _login_name
 
 
 def _say(text: str) -> None:

@@ -1,5 +1,5 @@
-"""`regwatch record`: a source's live responses as example files (crawler/record.py does the work).
-Thin, like crawler.cli: it calls record_source and renders the report."""
+"""`regwatch record`: a source's live responses as example files (spiders/recording.py does the work).
+Thin, like regwatch.cli: it calls record_source and renders the report."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from crawler import console as views
-from crawler.cli import _config, app
 from crawler.errors import ConfigError, NotConfigured
+from regwatch import console as views
+from regwatch.cli import _config, app
 
-if TYPE_CHECKING:  # importing crawler.record loads Scrapy: too heavy for the quick commands
-    from crawler.record import RecordedFile, RecordReport
+if TYPE_CHECKING:  # importing spiders.recording loads Scrapy: too heavy for the quick commands
+    from spiders.recording import RecordedFile, RecordReport
 
 
 def _say(text: str) -> None:
@@ -70,8 +70,8 @@ def record(
 ) -> None:
     """Fetch a source's index pages and a few documents politely, as a crawl does; save them as example
     files and show what its parser reads from each. Exit 1 when nothing could be recorded."""
-    from crawler.record import record_source
     from crawler.runner import parse_overrides
+    from spiders.recording import record_source
 
     config = _config(ctx)
     try:

@@ -1,5 +1,5 @@
 """The web app's work, scriptable: `regwatch triage`, `regwatch export`, `regwatch user`, `regwatch add`.
-Thin, like crawler.cli: each command calls storage/bulletin/add_by_url functions and renders the result."""
+Thin, like regwatch.cli: each command calls storage/bulletin/add_by_url functions and renders the result."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from crawler import console as views
-from crawler.cli import _config, _session, app
 from crawler.storage import logins, triage, users
 from crawler.storage.web_models import LoginLock
+from regwatch import console as views
+from regwatch.cli import _config, _session, app
 
 triage_app = typer.Typer(help="Decide on queue items: regwatch triage ITEM_ID accept|reject|snooze|assign|note|…",
                          no_args_is_help=True)

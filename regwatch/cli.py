@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 
-from crawler import console as views
 from crawler.config import Config, load_config
 from crawler.errors import ConfigError, RegwatchError, ServiceError
 from crawler.storage import db, documents, runs, stories
+from regwatch import console as views
 
 app = typer.Typer(help="Regwatch: watch regulatory sources, queue what they publish.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -51,8 +51,8 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def sources(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The configured sources with their last run's status, stored items and health."""
+    from regwatch import service_views
     from scheduler import status
-    from scheduler import views as service_views
 
     config = _config(ctx)
     with _session(config) as session:
@@ -290,8 +290,8 @@ def schedule(ctx: typer.Context, as_json: Annotated[bool, typer.Option(
     """List the scheduled crawls with their next run times, and the runs queued and running now."""
     if ctx.invoked_subcommand is not None:
         return
+    from regwatch import service_views
     from scheduler import status
-    from scheduler import views as service_views
 
     config = _config(ctx)
     with _session(config) as session:
@@ -332,8 +332,8 @@ def alerts(ctx: typer.Context) -> None:
     """List the alert rules with their channels, deliveries and latest failure."""
     if ctx.invoked_subcommand is not None:
         return
+    from regwatch import service_views
     from scheduler import status
-    from scheduler import views as service_views
 
     config = _config(ctx)
     with _session(config) as session:
@@ -361,10 +361,10 @@ def alerts_test(ctx: typer.Context, rule_id: str) -> None:
     raise typer.Exit(1 if any(results.values()) else 0)
 
 
-# --- the triage web app's scriptable side: triage, export, user, add (crawler/cli_web.py) -----------
-from crawler import cli_web  # noqa: E402, F401  (registers its commands on `app`)
-from crawler.cli_draft import draft as draft_command  # noqa: E402, F401  (registers `regwatch draft` on `app`)
-from crawler.cli_record import record as record_command  # noqa: E402, F401  (registers `regwatch record` on `app`)
-from crawler.cli_relevance import relevance_app  # noqa: E402, F401  (registers `regwatch relevance`)
-from crawler.cli_stories import stories_app  # noqa: E402, F401  (registers `regwatch stories` on `app`)
-from crawler.cli_worker import worker as worker_command  # noqa: E402, F401  (registers `regwatch worker` on `app`)
+# --- the triage web app's scriptable side: triage, export, user, add (regwatch/cli_web.py) -----------
+from regwatch import cli_web  # noqa: E402, F401  (registers its commands on `app`)
+from regwatch.cli_draft import draft as draft_command  # noqa: E402, F401  (registers `regwatch draft` on `app`)
+from regwatch.cli_record import record as record_command  # noqa: E402, F401  (registers `regwatch record` on `app`)
+from regwatch.cli_relevance import relevance_app  # noqa: E402, F401  (registers `regwatch relevance`)
+from regwatch.cli_stories import stories_app  # noqa: E402, F401  (registers `regwatch stories` on `app`)
+from regwatch.cli_worker import worker as worker_command  # noqa: E402, F401  (registers `regwatch worker` on `app`)

@@ -1,6 +1,6 @@
 """`regwatch worker`: a Celery worker crawling the runs `regwatch serve` sends (service.executor:
 celery). Start one on every machine that shares the config, the broker and the database.
-Thin, like crawler.cli: scheduler.executors.celery_worker does the work."""
+Thin, like regwatch.cli: scheduler.executors.celery_worker does the work."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from crawler import console as views
-from crawler.cli import _config, app
 from crawler.config import Config
 from crawler.errors import ServiceError
+from regwatch import console as views
+from regwatch.cli import _config, app
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
