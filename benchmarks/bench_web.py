@@ -31,9 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crawler.config import load_config  # noqa: E402
 from crawler.items import CandidateItem, Relevance  # noqa: E402
-from crawler.storage import db, runs, triage, users  # noqa: E402
+from crawler.storage import db, runs  # noqa: E402
 from crawler.storage.documents import store_items  # noqa: E402
 from crawler.storage.queue import QueueFilter, search_queue, status_counts  # noqa: E402
+from editorial import triage, users
 
 PASSWORD = "benchmark password"
 MONTH, ACCEPTED_IN_MONTH = "2025-01", 400

@@ -341,7 +341,7 @@ class BulletinConfig(_Strict):
     title_zh: str = "人工智能法律监管月报"
     title_en: str = "AI Regulation Monthly"
     sections: list[BulletinSection] = Field(default_factory=_default_sections, min_length=1)
-    # Text taken from a draft no editor has saved is marked 〔草稿〕 (crawler.bulletin.DRAFT_MARK).
+    # Text taken from a draft no editor has saved is marked 〔草稿〕 (editorial.bulletin.DRAFT_MARK).
     mark_unreviewed_drafts: bool = True
 
     @field_validator("sections")
@@ -368,9 +368,9 @@ class StoriesConfig(_Strict):
 class DraftingConfig(_Strict):
     """Bulletin drafts (`regwatch draft`, the service, the item page): a title and 摘要 per accepted
     item from an OpenAI-compatible chat-completions endpoint; without `endpoint`, the document's own
-    lead sentences (see crawler.drafting)."""
+    lead sentences (see editorial.drafting)."""
 
-    endpoint: str | None = None  # e.g. http://localhost:11434/v1 (see crawler.drafting.client.completions_url)
+    endpoint: str | None = None  # e.g. http://localhost:11434/v1 (see editorial.drafting.client.completions_url)
     model: str | None = None
     # "${VAR}": read from the environment here, kept as a SecretStr, never printed, logged or stored.
     api_key: SecretStr | None = None

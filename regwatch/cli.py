@@ -227,7 +227,7 @@ def _open_demo(config: Config) -> None:
     at each start (the demo database is local and thrown away by the next `regwatch demo`)."""
     import secrets
 
-    from crawler.storage import users
+    from editorial import users
 
     demo_dir = _use_demo(config)
     if not (demo_dir / "regwatch-demo.db").is_file():

@@ -1,6 +1,6 @@
 """`regwatch draft`: bulletin drafts (a Chinese title and 摘要) for accepted items, from the configured
 model endpoint or, without one, from the documents' own lead sentences. Thin, like regwatch.cli: it
-calls crawler.drafting and prints what was stored."""
+calls editorial.drafting and prints what was stored."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 
 from crawler.errors import ConfigError
-from crawler.storage.drafts import Draft, accepted_without_draft
-from crawler.storage.triage import TriageError, check_month
+from editorial.drafts import Draft, accepted_without_draft
+from editorial.triage import TriageError, check_month
 from regwatch import console as views
 from regwatch.cli import _config, _session, app
 from regwatch.cli_web import _login_name
@@ -50,7 +50,7 @@ def draft(ctx: typer.Context,
     """Draft the bulletin's Chinese title and 摘要 for items (drafting.endpoint, else their lead sentences).
 
     A draft replaces the item's earlier draft, never what an editor saved. Exit 1 when any failed."""
-    from crawler.drafting import Drafter, draft_items
+    from editorial.drafting import Drafter, draft_items
 
     if not item_ids and not month:
         views.err_console.print("[red]error:[/] give item ids or --month YYYY-MM", highlight=False)

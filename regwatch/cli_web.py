@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from crawler.storage import logins, triage, users
 from crawler.storage.web_models import LoginLock
+from editorial import logins, triage, users
 from regwatch import console as views
 from regwatch.cli import _config, _session, app
 
@@ -140,7 +140,7 @@ def export(ctx: typer.Context,
            output: Annotated[Path | None, typer.Option("-o", "--output", help="file (md: default stdout)")] = None,
            ) -> None:
     """Draft the month's bulletin from the accepted items (Markdown or Word)."""
-    from crawler import bulletin
+    from editorial import bulletin
 
     if fmt not in ("md", "docx"):
         raise _fail(f"format {fmt!r}: use md or docx", 2)
@@ -263,7 +263,7 @@ def add(ctx: typer.Context, url: str,
         actor: Annotated[str | None, typer.Option(help="who adds it (default: your login name)")] = None,
         as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Fetch one URL through the crawl pipeline, archive it and queue it (duplicates are reported)."""
-    from crawler.add_by_url import AddFailed, add_by_url
+    from editorial.add_by_url import AddFailed, add_by_url
 
     config = _config(ctx)
     try:

@@ -20,7 +20,7 @@ from crawler.config import Config
 from crawler.errors import ConfigError
 
 if TYPE_CHECKING:
-    from crawler.drafting import Drafted
+    from editorial.drafting import Drafted
 
 log = logging.getLogger(__name__)
 RECENT = timedelta(days=31)  # accepted (or otherwise changed) within this window counts as newly accepted
@@ -52,8 +52,8 @@ class BackgroundDrafting:
 
     def run_pass(self, sessions: sessionmaker[Session], config: Config) -> int:
         """Draft one batch; returns how many items were drafted."""
-        from crawler.drafting import Drafter, draft_items
-        from crawler.storage.drafts import accepted_without_draft
+        from editorial.drafting import Drafter, draft_items
+        from editorial.drafts import accepted_without_draft
 
         now = datetime.now(UTC)
         if self._paused_until is not None and now < self._paused_until:

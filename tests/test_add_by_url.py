@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.add_by_url import AddFailed, add_by_url
 from crawler.archive import read_record
 from crawler.config import load_config
 from crawler.middlewares import mirror_url
-from crawler.storage import db, documents, triage
+from crawler.storage import db, documents
 from crawler.storage.models import Document
+from editorial import triage
+from editorial.add_by_url import AddFailed, add_by_url
 from tests.conftest import regwatch, write_config
 from tests.examples_harness import ROOT
 from tests.loopback import Reply

@@ -8,10 +8,9 @@ from datetime import date
 import docx
 import pytest
 
-from crawler import bulletin
-from crawler.bulletin import Entry
 from crawler.config import BulletinConfig
-from crawler.storage import triage
+from editorial import bulletin, triage
+from editorial.bulletin import Entry
 from tests.triage_items import item, store
 
 SECTIONS = BulletinConfig().sections

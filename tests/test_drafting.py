@@ -17,17 +17,17 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from crawler import bulletin
 from crawler.config import Config, DraftingConfig, SourceConfig
-from crawler.drafting import Drafter, DraftFailed, draft_items
-from crawler.drafting.client import completions_url, shown_endpoint
-from crawler.drafting.extractive import extractive_draft
-from crawler.drafting.prompt import load_prompt
 from crawler.errors import ConfigError
-from crawler.storage import db, runs, triage
+from crawler.storage import db, runs
 from crawler.storage.db import get_engine
-from crawler.storage.drafts import Draft, accepted_without_draft, get_draft
 from crawler.storage.models import TriageEvent
+from editorial import bulletin, triage
+from editorial.drafting import Drafter, DraftFailed, draft_items
+from editorial.drafting.client import completions_url, shown_endpoint
+from editorial.drafting.extractive import extractive_draft
+from editorial.drafting.prompt import load_prompt
+from editorial.drafts import Draft, accepted_without_draft, get_draft
 from scheduler import drafting_job
 from tests.conftest import regwatch, write_config
 from tests.loopback import Reply

@@ -21,13 +21,13 @@ from sqlalchemy import select
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
-from crawler.add_by_url import AddFailed, add_by_url
 from crawler.config import load_config
 from crawler.middlewares import mirror_url
 from crawler.outbound import ONLY_HTTP, host_address, url_refusal, why_not_public
 from crawler.outbound_guard import OutboundGuardMiddleware, OutboundRefused, PublicOnlyResolver
 from crawler.storage import db
 from crawler.storage.models import CrawlRun, Document
+from editorial.add_by_url import AddFailed, add_by_url
 from tests.conftest import regwatch, write_config
 from tests.loopback import Reply
 

@@ -9,10 +9,11 @@ from alembic import command
 from sqlalchemy import func, insert, select, text
 
 from crawler.items import Relevance
-from crawler.storage import db, search, triage
+from crawler.storage import db, search
 from crawler.storage.documents import store_items
 from crawler.storage.models import Document, Source
 from crawler.storage.queue import QueueFilter, filter_choices, search_queue, status_counts
+from editorial import triage
 from tests.triage_items import FETCHED, item, store
 
 TODAY = date(2025, 1, 20)

@@ -19,9 +19,9 @@ from crawler.relevance_model import registry
 from crawler.relevance_model.features import Example, ModelInput
 from crawler.relevance_model.learning import rescore_open_items, train
 from crawler.relevance_model.starter import starter_examples
-from crawler.storage import triage
 from crawler.storage.models import Document
 from crawler.storage.relevance_examples import decision_examples
+from editorial import triage
 from tests.conftest import ROOT, regwatch, write_config
 from tests.feeds import rss
 from tests.triage_items import item, open_store, store

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from crawler.config import SourceConfig, load_config
 from crawler.items import CandidateItem
-from crawler.storage import db, documents, queue, runs, stories, triage, users
+from crawler.storage import db, documents, queue, runs, stories
 from crawler.storage.documents import store_items
 from crawler.storage.models import TriageEvent, TriageState
+from editorial import triage, users
 from tests.conftest import regwatch, write_config
 from tests.web.conftest import login
 
@@ -296,8 +297,8 @@ def test_cli_split_is_kept_by_rebuild(site_config):
 
 
 def test_an_accepted_story_is_one_bulletin_entry_the_heads(session):
-    from crawler.bulletin import bulletin_entries
     from crawler.config import BulletinConfig
+    from editorial.bulletin import bulletin_entries
 
     ids = _store(session, _item(REUTERS), _item(WECHAT), _item(NEWSROOM))
     triage.accept(session, [ids[0]], "editor", "2025-01", "industry")

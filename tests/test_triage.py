@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from crawler.storage import triage, users
 from crawler.storage.documents import Evidence, store_items
 from crawler.storage.models import TriageEvent, TriageState
+from editorial import triage, users
 from tests.triage_items import item, store
 
 TODAY = date(2025, 1, 20)

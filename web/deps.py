@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from crawler.storage import users
+from editorial import users
 from web.security import check_csrf
 
 # The session key holding the account's session epoch at login (users.session_epoch).

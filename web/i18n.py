@@ -120,7 +120,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "editorial_title": {"zh": "中文标题", "en": "Chinese title"},
     "editorial_summary": {"zh": "摘要（月报用）", "en": "摘要 (for the bulletin)"},
     "save": {"zh": "保存", "en": "Save"},
-    # bulletin drafts (crawler.drafting)
+    # bulletin drafts (editorial.drafting)
     "draft": {"zh": "月报草稿", "en": "Bulletin draft"},
     "draft_unreviewed": {"zh": "草稿，编辑尚未审阅", "en": "a draft no editor has reviewed yet"},
     "draft_by_model": {"zh": "模型 {model} · 提示词 {version}", "en": "model {model} · prompt {version}"},

@@ -14,7 +14,8 @@ from crawler import normalize, relevance
 from crawler.archive import WarcRecorder
 from crawler.config import Config
 from crawler.items import CandidateItem
-from crawler.storage import documents, runs, users
+from crawler.storage import documents, runs
+from editorial import users
 
 FETCHED = datetime(2025, 1, 31, 2, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"

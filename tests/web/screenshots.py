@@ -14,7 +14,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from crawler.config import load_config
-from crawler.storage import db, triage
+from crawler.storage import db
+from editorial import triage
 from tests.web import sample
 from tests.web.server import serving
 

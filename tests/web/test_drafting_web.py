@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from crawler.config import DraftingConfig
-from crawler.storage import db, triage
-from crawler.storage.drafts import DraftText, get_draft, save_draft
+from crawler.storage import db
 from crawler.storage.models import Document
+from editorial import triage
+from editorial.drafts import DraftText, get_draft, save_draft
 from tests.model_server import ModelServer, draft_reply, error_reply
 from tests.web.conftest import csrf_of, login
 

@@ -12,8 +12,9 @@ import docx
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from crawler.storage import db, triage
+from crawler.storage import db
 from crawler.storage.models import Document, DocumentVersion, TriageState
+from editorial import triage
 from tests.web import sample
 from tests.web.conftest import csrf_of, login
 

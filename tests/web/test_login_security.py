@@ -276,7 +276,7 @@ def test_upgrade_to_0006_keeps_accounts_and_downgrades_cleanly(tmp_path):
     from alembic import command
     from sqlalchemy import inspect, text
 
-    from crawler.storage import users
+    from editorial import users
 
     engine = db.get_engine(f"sqlite:///{tmp_path / 'old.db'}")
     alembic = db._alembic_config(engine)
@@ -298,7 +298,7 @@ def test_upgrade_to_0006_keeps_accounts_and_downgrades_cleanly(tmp_path):
 
 def test_locks_and_their_counting_on_sqlite_and_postgresql(database_url):
     from crawler.config import LoginThrottle
-    from crawler.storage import logins, users
+    from editorial import logins, users
 
     limits = LoginThrottle(account_failures=2, address_failures=3, window="15m", lockout="15m")
     start = datetime(2025, 1, 31, 9, 0, tzinfo=UTC)

@@ -28,7 +28,7 @@ def add(request: Request, url: Annotated[str, Form()], user: Editor) -> Response
     url = url.strip()
     if safe_href(url) is None:
         return render(request, "add.html", status_code=400, url=url, result=None, error=None, only_http=True)
-    from crawler.add_by_url import add_by_url  # loads the crawl machinery only when used
+    from editorial.add_by_url import add_by_url  # loads the crawl machinery only when used
 
     try:
         result = add_by_url(request.app.state.config, url, user.name)

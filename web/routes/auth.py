@@ -1,4 +1,4 @@
-"""Login (throttled, see crawler.storage.logins), logout and the interface language."""
+"""Login (throttled, see editorial.logins), logout and the interface language."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from crawler.storage import logins, users
+from editorial import logins, users
 from web.deps import SESSION_EPOCH, CurrentUser, DbSession
 from web.i18n import LANGUAGES
 from web.security import check_csrf, client_address

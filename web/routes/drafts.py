@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from crawler.errors import ConfigError, DraftFailed
-from crawler.storage import drafts
 from crawler.storage.models import Document
+from editorial import drafts
 from web.deps import CHANGE, CurrentUser, DbSession
 from web.views import back_to, message
 
@@ -33,7 +33,7 @@ def draft_context(request: Request, session: Session, state: Any) -> dict[str, A
 @router.post("/items/{document_id}/draft", dependencies=CHANGE)
 def draft_now(request: Request, document_id: int, session: DbSession, user: CurrentUser) -> Response:
     """Draft the item now (waits for the model, up to drafting.timeout_s); the editor's text stays."""
-    from crawler.drafting import Drafter
+    from editorial.drafting import Drafter
 
     try:
         with Drafter(request.app.state.config) as drafter:

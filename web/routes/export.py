@@ -29,14 +29,14 @@ def _title(request: Request) -> str:
 
 
 def _mark(request: Request) -> str | None:
-    from crawler import bulletin
+    from editorial import bulletin
 
     return bulletin.draft_mark(request.app.state.config.bulletin)
 
 
 @router.get("/export")
 def export_page(request: Request, session: DbSession, user: CurrentUser, month: str | None = None) -> Response:
-    from crawler import bulletin
+    from editorial import bulletin
 
     month = _month(month)
     entries = bulletin.bulletin_entries(session, month, request.app.state.sections)
@@ -46,7 +46,7 @@ def export_page(request: Request, session: DbSession, user: CurrentUser, month: 
 
 @router.get("/export/{month}.{fmt}")
 def export_file(request: Request, month: str, fmt: str, session: DbSession, user: CurrentUser) -> Response:
-    from crawler import bulletin
+    from editorial import bulletin
 
     month = _month(month)
     sections = request.app.state.sections

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from crawler.archive import read_record
-from crawler.storage import triage, users
+from editorial import triage, users
 from web.deps import CHANGE, CurrentUser, DbSession
 from web.diffing import version_diffs
 from web.routes.drafts import draft_context

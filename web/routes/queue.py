@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from crawler.storage import queue as queue_store
-from crawler.storage import triage
+from editorial import triage
 from web.deps import CHANGE, CurrentUser, DbSession
 from web.views import back_to, message, render, wants_json
 

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.config import Config, DraftingConfig
-from crawler.drafting.client import ChatClient
-from crawler.drafting.extractive import extractive_draft
-from crawler.drafting.material import item_material
-from crawler.drafting.prompt import load_prompt
 from crawler.errors import DraftFailed
-from crawler.storage.drafts import Draft, DraftText, primary_id, save_draft
 from crawler.storage.models import Document, DocumentIdentifier
+from editorial.drafting.client import ChatClient
+from editorial.drafting.extractive import extractive_draft
+from editorial.drafting.material import item_material
+from editorial.drafting.prompt import load_prompt
+from editorial.drafts import Draft, DraftText, primary_id, save_draft
 
 __all__ = ["DraftFailed", "Drafted", "Drafter", "draft_items"]
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.config import LoginThrottle
-from crawler.storage import users
 from crawler.storage.web_models import LoginAttempt, LoginLock, User
+from editorial import users
 
 FAILED = ("wrong_password", "unknown_name")
 KEY_LENGTH = 100  # the width of the name and address columns

@@ -1,7 +1,7 @@
 """Add by URL: an editor pastes a link that no watched source covers (a WeChat article, a court
 notice); Regwatch fetches it once through the crawl pipeline, archives it and queues it.
 
-The fetch runs in a child process (crawler.add_fetch), so the web app and the CLI call the same
+The fetch runs in a child process (editorial.add_fetch), so the web app and the CLI call the same
 function. A link already stored is not fetched again. A fetched page that turns out to be a stored
 item under another address (same content, same unique identifier, or same title on the same day)
 is kept as another sighting of that item (documents.linked_to), so the queue shows it once.
@@ -36,7 +36,7 @@ from crawler.storage.links import title_key
 from crawler.storage.models import Document, DocumentIdentifier, DocumentVersion, TriageEvent
 from crawler.storage.runs import now_utc
 
-ADDED_SOURCE = "added"  # the source id added documents are stored under (see crawler.add_fetch)
+ADDED_SOURCE = "added"  # the source id added documents are stored under (see editorial.add_fetch)
 RESULT_MARK = "REGWATCH_ADD_RESULT "
 FETCH_TIMEOUT_S = 180.0
 
@@ -97,7 +97,7 @@ def _fetch_in_child(config: Config, url: str, timeout_s: float) -> dict[str, Any
                "archive_dir": str(config.archive_dir), "archive_enabled": config.archive.enabled, "url": url,
                "settings": dict(config.service.crawl_settings), "allow_private_urls": config.web.allow_private_urls}
     # Its own session, so a timeout stops Scrapy and whatever it started.
-    process = subprocess.Popen([sys.executable, "-m", "crawler.add_fetch"], stdin=subprocess.PIPE,
+    process = subprocess.Popen([sys.executable, "-m", "editorial.add_fetch"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=config.base_dir,
                                start_new_session=True)
     try:

@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 
-from crawler.add_by_url import ADDED_SOURCE, RESULT_MARK
 from crawler.config import Config, SourceConfig, load_config
 from crawler.errors import RegwatchError
 from crawler.normalize import canonical_url
 from crawler.outbound_guard import guard_settings
 from crawler.runner import Crawl, starting_from
+from editorial.add_by_url import ADDED_SOURCE, RESULT_MARK
 
 # Hosts whose pages a spider reads though no configured URL of its source is on them
 # (the wechat source is configured with bridge feeds, its articles live on mp.weixin.qq.com).

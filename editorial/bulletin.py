@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.config import BulletinConfig, BulletinSection
-from crawler.storage.drafts import Draft
 from crawler.storage.models import Document, TriageState
 from crawler.storage.story_models import StoryMember
-from crawler.storage.triage import check_month
+from editorial.drafts import Draft
+from editorial.triage import check_month
 
 DEFAULT_TITLE = "人工智能法律监管月报"
 CHINESE_NUMERALS = "一二三四五六七八九十"
@@ -154,7 +154,7 @@ def render_markdown(entries: dict[str, list[Entry]], month: str, sections: Seque
 
 def render_docx(entries: dict[str, list[Entry]], month: str, sections: Sequence[BulletinSection],
                 title: str = DEFAULT_TITLE, mark: str | None = DRAFT_MARK) -> bytes:
-    from crawler.bulletin_docx import BulletinDocument  # python-docx loads only for this
+    from editorial.bulletin_docx import BulletinDocument  # python-docx loads only for this
 
     doc = BulletinDocument()
     doc.title(bulletin_heading(month, title))
