@@ -4,9 +4,15 @@ The core's config validation and the scheduler's jobs read cron lines the same w
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+
+if TYPE_CHECKING:  # config.py reads cron lines through this module
+    from crawler.config import SourceConfig
+
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 and 7 are Sunday
 
@@ -47,3 +53,13 @@ def cron_trigger(expression: str, timezone: str, jitter: int | None = None) -> C
     minute, hour, day, month, weekday = expression.split()
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_weekdays(weekday),
                        timezone=ZoneInfo(timezone), jitter=jitter)
+
+
+def period(source: SourceConfig, now: datetime) -> timedelta:
+    """The usual time between two runs (for cron: between its next two firings)."""
+    if source.schedule.interval is not None:
+        return source.schedule.interval
+    trigger = cron_trigger(source.schedule.cron, source.timezone)
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    return second - first

@@ -51,13 +51,13 @@ def init(ctx: typer.Context) -> None:
 @app.command()
 def sources(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The configured sources with their last run's status, stored items and health."""
+    from crawler.health import source_health
     from regwatch import service_views
-    from scheduler import status
 
     config = _config(ctx)
     with _session(config) as session:
         summaries = runs.source_summaries(session, config.sources)
-        health = status.source_health(session, config)
+        health = source_health(session, config)
     if as_json:
         print(json.dumps([{**s.as_json(), "health": health[s.id].as_json()} for s in summaries],
                          ensure_ascii=False, indent=2))
@@ -254,11 +254,16 @@ def serve(ctx: typer.Context,
           host: Annotated[str | None, typer.Option(help="web app address (default: web.host)")] = None,
           port: Annotated[int | None, typer.Option(help="web app port (default: web.port)")] = None) -> None:
     """Run the background service: scheduled crawls, health, alerts, and the web app."""
+    from regwatch.web_server import WebServer, web_available
     from scheduler.service import serve as run_service
 
     config = _config(ctx)
+    beside = None
+    if not no_web and web_available():  # the web app in a thread of the service's process
+        beside = WebServer(config, host or config.service.web_host,
+                           config.service.web_port if port is None else port)
     try:
-        run_service(config.path, web=not no_web, host=host, port=port)
+        run_service(config.path, beside)
     except ServiceError as error:  # e.g. the Celery broker does not answer: one line, no traceback
         views.err_console.print(f"[red]regwatch service not started:[/] {error}", highlight=False)
         raise typer.Exit(1) from error
@@ -290,12 +295,13 @@ def schedule(ctx: typer.Context, as_json: Annotated[bool, typer.Option(
     """List the scheduled crawls with their next run times, and the runs queued and running now."""
     if ctx.invoked_subcommand is not None:
         return
+    from crawler.storage import service_state
     from regwatch import service_views
     from scheduler import status
 
     config = _config(ctx)
     with _session(config) as session:
-        rows, beat = status.scheduled_jobs(session, config), status.heartbeat(session)
+        rows, beat = status.scheduled_jobs(session, config), service_state.heartbeat(session)
         active = status.active_runs(session)
     if as_json:
         print(json.dumps(status.schedule_json(rows, beat, active), ensure_ascii=False, indent=2))

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from rich.table import Table
 
+from crawler.health import Health
 from crawler.storage.service_models import ActiveRun
-from scheduler.health import Health
 from scheduler.status import JobRow, RuleRow
 
 STATE_STYLE = {"ok": "green", "degraded": "yellow", "broken": "red", "quiet": "yellow", "never_run": "dim"}

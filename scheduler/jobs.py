@@ -88,16 +88,6 @@ def _duration(interval: timedelta) -> str:
     return f"{seconds}s"
 
 
-def period(source: SourceConfig, now: datetime) -> timedelta:
-    """The usual time between two runs (for cron: between its next two firings)."""
-    if source.schedule.interval is not None:
-        return source.schedule.interval
-    trigger = cron_trigger(source.schedule.cron, source.timezone)
-    first = trigger.get_next_fire_time(None, now)
-    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
-    return second - first
-
-
 @dataclass
 class SyncReport:
     added: list[str] = field(default_factory=list)

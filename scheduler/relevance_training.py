@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.config import Config
-from scheduler import state
+from crawler.storage import service_state as state
 
 log = logging.getLogger(__name__)
 CHECKED = "relevance.training_checked_at"

@@ -11,6 +11,7 @@ import signal
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -21,16 +22,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler import health
 from crawler.config import SourceConfig, load_config
 from crawler.errors import ConfigError
 from crawler.outcome import SourceOutcome
+from crawler.schedule import period
 from crawler.storage import db, runs, stories
+from crawler.storage import service_state as state
 from crawler.storage.models import CrawlRun
 from crawler.storage.scheduler_models import MissedRun, SourceHealth
-from scheduler import drafting_job, health, jobs, relevance_training, state
+from scheduler import drafting_job, jobs, relevance_training
 from scheduler.alerts import queue
 from scheduler.executors import make_executor
-from scheduler.web import WebAppNotListening, WebServer, web_available
 
 log = logging.getLogger(__name__)
 # Between runs a source's health changes only by going quiet, which takes days: each tick checks
@@ -47,8 +50,14 @@ class _Scheduler(BackgroundScheduler):
         return super()._process_jobs()
 
 
+class Beside(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
 class Service:
-    def __init__(self, config_path: Path, web: bool = True, host: str | None = None, port: int | None = None):
+    def __init__(self, config_path: Path, beside: Beside | None = None):
+        """beside: a server started first and stopped last with the service (`regwatch serve`'s web app)."""
         self.config_path = config_path
         self.config = load_config(config_path)
         self.engine = db.get_engine(self.config.database_url)
@@ -65,10 +74,7 @@ class Service:
             timezone="UTC",
         )
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
-        self.web = None
-        if web and web_available():
-            self.web = WebServer(self.config, host or self.config.service.web_host,
-                                 self.config.service.web_port if port is None else port)
+        self.web = beside
 
     # --- lifecycle -------------------------------------------------------------------------------
     def run(self) -> None:
@@ -191,7 +197,7 @@ class Service:
     def check_health(self, source: SourceConfig) -> health.Health:
         now = state.now_utc()
         with self.sessions() as session:
-            assessed = health.assess(session, source, self.config.service, now, jobs.period(source, now))
+            assessed = health.assess(session, source, self.config.service, now, period(source, now))
             previous = health.record_state(session, assessed, now)
             if previous is not None and health.worth_telling(previous, assessed.state):
                 queue.operator_event(session, self.config, source.id, assessed.state, assessed.reason, now)
@@ -209,7 +215,7 @@ class Service:
             return
         now = state.now_utc()
         with self.sessions() as session:
-            failures, until = health.backoff(session, source_id, jobs.period(source, now), config.service.max_backoff)
+            failures, until = health.backoff(session, source_id, period(source, now), config.service.max_backoff)
         if until is not None and until > now:
             log.info("%s: backing off after %d failures until %s", source_id, failures,
                      until.isoformat(timespec="seconds"))
@@ -259,12 +265,8 @@ class Service:
             queue.operator_event(session, self.config, source_id, "missed", reason, now)
 
 
-def serve(config_path: Path, web: bool = True, host: str | None = None, port: int | None = None) -> None:
+def serve(config_path: Path, beside: Beside | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("apprise").setLevel(logging.WARNING)  # the queue logs each send and failure itself
-    try:
-        Service(config_path, web=web, host=host, port=port).run()
-    except WebAppNotListening as error:
-        log.error("regwatch service not started: %s", error)
-        raise SystemExit(1) from error
+    Service(config_path, beside).run()

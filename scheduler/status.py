@@ -11,17 +11,11 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from crawler.config import Config
+from crawler.storage import service_state as state
 from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
 from crawler.storage.service_models import ActiveRun
-from scheduler import health, jobs, run_states, state
+from scheduler import jobs, run_states
 from scheduler.alerts import channels, queue
-
-
-def source_health(session: Session, config: Config, now: datetime | None = None) -> dict[str, health.Health]:
-    """Health of every configured source, by id (for `regwatch sources` and the web sources page)."""
-    now = now or state.now_utc()
-    return {source.id: health.assess(session, source, config.service, now, jobs.period(source, now))
-            for source in config.sources}
 
 
 @dataclass
@@ -79,10 +73,6 @@ def request_reload(session: Session) -> datetime:
 def reloaded_since(session: Session, moment: datetime) -> bool:
     done = state.get_moment(session, state.RELOADED)
     return done is not None and done >= moment
-
-
-def heartbeat(session: Session) -> datetime | None:
-    return state.get_moment(session, state.HEARTBEAT)
 
 
 @dataclass

@@ -357,7 +357,7 @@ def test_service_tick_drafts_newly_accepted_items_in_the_background_and_logs_fai
     first, second = accepted(session, garante_item(), garante_item("https://www.garanteprivacy.it/docweb/2"))
     server.answer(draft_reply(DRAFT_TITLE, DRAFT_SUMMARY), error_reply(500, f"bad key {KEY}"))
     monkeypatch.setenv("REGWATCH_TEST_MODEL_KEY", KEY)
-    service = Service(_cli_config(tmp_path, server), web=False)
+    service = Service(_cli_config(tmp_path, server))
     drafting_job.background = drafting_job.BackgroundDrafting()
     with caplog.at_level(logging.INFO, logger="scheduler.drafting_job"):
         service.tick()

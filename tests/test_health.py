@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from crawler import health
 from crawler.config import Config
 from crawler.items import CandidateItem
+from crawler.schedule import period
 from crawler.storage import db, documents, runs
 from crawler.storage.models import CrawlRun, RunError
 from crawler.storage.scheduler_models import AlertDelivery
-from scheduler import health, jobs
 from scheduler.alerts import queue
 from tests.conftest import regwatch, write_config
 from tests.test_alerts import webhook  # noqa: F401 (fixture)
@@ -59,7 +60,7 @@ def publish(session, source_id: str, days: list[date]) -> None:
 def assess(session, source_id: str, config: Config | None = None, now: datetime = NOW) -> health.Health:
     config = config or make_config()
     source = config.source(source_id)
-    return health.assess(session, source, config.service, now, jobs.period(source, now))
+    return health.assess(session, source, config.service, now, period(source, now))
 
 
 def test_three_failed_runs_in_a_row_flag_broken_and_one_success_recovers(session):

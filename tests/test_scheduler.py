@@ -134,7 +134,7 @@ def test_jobs_follow_config_survive_a_restart_and_a_reload(site, tmp_path, datab
     config = write_config(tmp_path, sources, storage=storage(database_url), service={"misfire_grace": "90s"})
     mark_crawled(config, "hourly", "weekdays", "off")
     started = datetime.now(UTC)
-    service = Service(config, web=False)
+    service = Service(config)
     service.start()
     [hourly, weekdays] = sorted(service.scheduler.get_jobs(), key=lambda job: job.id)
     service.shutdown()
@@ -145,7 +145,7 @@ def test_jobs_follow_config_survive_a_restart_and_a_reload(site, tmp_path, datab
     assert (local.hour, local.minute, local.weekday() < 5) == (6, 30, True)  # in the source's own time zone
     assert str(weekdays.trigger.timezone) == "America/New_York"
     before = next_run_times(config)
-    Service(config, web=False).start()  # a restart keeps the stored times: no run now, no run pushed back
+    Service(config).start()  # a restart keeps the stored times: no run now, no run pushed back
     restarted = next_run_times(config)
     assert restarted == before
     listing = regwatch(config, "schedule")
@@ -153,7 +153,7 @@ def test_jobs_follow_config_survive_a_restart_and_a_reload(site, tmp_path, datab
     assert "off" not in listing.stdout
     sources[0]["schedule"] = {"interval": "2h", "jitter_s": 0}
     write_config(tmp_path, [sources[0], {**sources[2], "enabled": True}], storage=storage(database_url))
-    service = Service(config, web=False)
+    service = Service(config)
     service.start()
     after = next_run_times(config)
     service.shutdown()
@@ -187,12 +187,12 @@ def test_missed_run_inside_the_grace_time_runs_once_after_restart(site, tmp_path
     config = write_config(tmp_path, [feed_source(site, "agency")], storage=storage(database_url),
                           service={"misfire_grace": "1h", "tick": "1s"})
     mark_crawled(config, "agency")
-    service = Service(config, web=False)
+    service = Service(config)
     service.start()
     service.shutdown()
     now = datetime.now(UTC)
     set_next_run(config, "agency", now - timedelta(minutes=150))  # three slots missed while down
-    service = Service(config, web=False)
+    service = Service(config)
     service.start()
     try:
         wait_for(lambda: len(finished_runs(config, "agency")) == 2, what="the catch-up crawl")
@@ -209,12 +209,12 @@ def test_missed_run_past_the_grace_time_is_recorded_and_reported_not_silently_sk
     config = write_config(tmp_path, [feed_source(site, "agency")], storage=storage(database_url),
                           service={"misfire_grace": "60s", "tick": "1s", "operator_notify": [webhook.url("/ops")]})
     mark_crawled(config, "agency")
-    service = Service(config, web=False)
+    service = Service(config)
     service.start()
     service.shutdown()
     scheduled = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     set_next_run(config, "agency", scheduled)
-    service = Service(config, web=False)
+    service = Service(config)
     service.start()
     try:
         wait_for(lambda: service.deliver_alerts() or webhook.posts, what="the operator message")

@@ -21,9 +21,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from crawler.config import AlertRule, Config
+from crawler.storage import service_state as state
 from crawler.storage.models import CrawlRun, Document, DocumentVersion
 from crawler.storage.scheduler_models import AlertDelivery, AlertFailure
-from scheduler import state
 from scheduler.alerts import channels, claims
 from scheduler.alerts.match import match_item
 from scheduler.alerts.messages import AlertItem, render_health, render_items

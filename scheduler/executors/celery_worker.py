@@ -30,12 +30,14 @@ from celery.platforms import set_pdeathsig
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler import health
 from crawler.config import Config, load_config
 from crawler.runner import SourceOutcome
+from crawler.schedule import period
 from crawler.storage import db
 from crawler.storage.models import CrawlRun, RunError
 from crawler.storage.runs import now_utc
-from scheduler import health, jobs, run_lock, run_states
+from scheduler import run_lock, run_states
 from scheduler.alerts import queue
 from scheduler.child import ChildResult, crash_message, failure_message, last_run_id, record_child_failure
 from scheduler.executors import celery as executor
@@ -250,7 +252,7 @@ def _after_runs(session: Session, config: Config, outcomes: list[SourceOutcome])
         if source is None:
             continue
         try:
-            assessed = health.assess(session, source, config.service, now, jobs.period(source, now))
+            assessed = health.assess(session, source, config.service, now, period(source, now))
             previous = health.record_state(session, assessed, now)
             if previous is not None and health.worth_telling(previous, assessed.state):
                 queue.operator_event(session, config, source.id, assessed.state, assessed.reason, now)

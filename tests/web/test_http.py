@@ -196,7 +196,7 @@ def test_the_service_serves_the_app_beside_the_scheduler(web_config):
     import socket
     import urllib.request
 
-    from scheduler.web import WebServer, web_available
+    from regwatch.web_server import WebServer, web_available
 
     assert web_available()
     with socket.socket() as probe:

@@ -7,9 +7,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.health import source_health
 from crawler.storage import runs
 from crawler.storage.models import CrawlRun, RunError
-from scheduler import status
+from crawler.storage.service_state import heartbeat
 from web.deps import CurrentUser, DbSession
 from web.views import render
 
@@ -31,6 +32,6 @@ def _recent_runs(session: Session, source_id: str) -> list[tuple[CrawlRun, list[
 def sources_page(request: Request, session: DbSession, user: CurrentUser) -> Response:
     config = request.app.state.config
     summaries = runs.source_summaries(session, config.sources)
-    health = status.source_health(session, config)
+    health = source_health(session, config)
     rows = [(summary, health.get(summary.id), _recent_runs(session, summary.id)) for summary in summaries]
-    return render(request, "sources.html", rows=rows, heartbeat=status.heartbeat(session))
+    return render(request, "sources.html", rows=rows, heartbeat=heartbeat(session))

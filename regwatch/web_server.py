@@ -1,5 +1,5 @@
-"""The triage web app beside the scheduler, when the `web` package is installed: one command
-starts both. The app factory is imported lazily, so the service runs without it."""
+"""The triage web app beside the scheduler: `regwatch serve` starts both in one process, the web app
+in a thread. The app factory is imported lazily, so the service runs without the `web` package."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ import time
 from typing import Any
 
 from crawler.config import Config
+from crawler.errors import ServiceError
 
 log = logging.getLogger(__name__)
 STARTUP_TIMEOUT_S = 30.0
 
 
-class WebAppNotListening(RuntimeError):
-    pass
+class WebAppNotListening(ServiceError):
+    """The port is taken: the service stops before any crawl starts."""
 
 
 def web_available() -> bool:

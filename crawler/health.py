@@ -7,15 +7,16 @@ or an operator turns it off in config.yaml."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler.config import ServiceConfig, SourceConfig
+from crawler.config import Config, ServiceConfig, SourceConfig
 from crawler.errors import SelectorMissed
+from crawler.schedule import period
 from crawler.storage import runs as run_records
 from crawler.storage.models import CrawlRun, Document, RunError
 from crawler.storage.scheduler_models import MissedRun, SourceHealth
@@ -188,3 +189,10 @@ def worth_telling(previous: str, current: str) -> bool:
     items still came, someone should mend the source), and when it recovers."""
     troubled = ("broken", "quiet", "degraded")
     return current in troubled or previous in troubled and current == "ok"
+
+
+def source_health(session: Session, config: Config, now: datetime | None = None) -> dict[str, Health]:
+    """Health of every configured source, by id (for `regwatch sources` and the web sources page)."""
+    now = now or datetime.now(UTC)
+    return {source.id: assess(session, source, config.service, now, period(source, now))
+            for source in config.sources}

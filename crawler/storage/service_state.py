@@ -37,3 +37,8 @@ def get_moment(session: Session, key: str) -> datetime | None:
 
 def put_moment(session: Session, key: str, moment: datetime) -> None:
     put(session, key, moment.astimezone(UTC).isoformat())
+
+
+def heartbeat(session: Session) -> datetime | None:
+    """When the service last ticked (the web app and `regwatch schedule` show it)."""
+    return get_moment(session, HEARTBEAT)
