@@ -144,12 +144,19 @@ def _candidates(session: Session, source_id: str, keys_of: dict[int, list[str]],
     lookups = list(wanted)
     matched: dict[int, dict[int, int]] = {}  # item -> other item -> keys they share
     for start in range(0, len(lookups), REBUILD_CHUNK):
+        others = or_(StoryKey.source_id < source_id, StoryKey.source_id > source_id)
+        # Hot keys are counted on the index and never read: syndicated text shares a key with
+        # thousands of items, whose rows would cost more than the whole crawl that stored them.
+        chunk = lookups[start:start + REBUILD_CHUNK]
+        hot = set(session.scalars(select(StoryKey.key).where(StoryKey.key.in_(chunk), others)
+                                  .group_by(StoryKey.key).having(func.count() > HOT_KEY_LIMIT)))
+        cool = [key for key in chunk if key not in hot]
+        if not cool:
+            continue
         # Linked items are left out when their rows are read: a join with documents here would
         # let the planner start from documents instead of the key index.
         rows = session.execute(
-            select(StoryKey.key, StoryKey.document_id, StoryKey.day)
-            .where(StoryKey.key.in_(lookups[start:start + REBUILD_CHUNK]),
-                   or_(StoryKey.source_id < source_id, StoryKey.source_id > source_id)))
+            select(StoryKey.key, StoryKey.document_id, StoryKey.day).where(StoryKey.key.in_(cool), others))
         by_key: dict[str, list[tuple[int, int]]] = {}
         for key, other, day in rows:
             by_key.setdefault(key, []).append((other, day))
