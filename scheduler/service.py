@@ -31,7 +31,7 @@ from crawler.storage import db, runs, stories
 from crawler.storage import service_state as state
 from crawler.storage.models import CrawlRun
 from crawler.storage.scheduler_models import MissedRun, SourceHealth
-from scheduler import drafting_job, jobs, relevance_training
+from scheduler import drafting_job, jobs, relevance_training, run_lock
 from scheduler.alerts import queue
 from scheduler.executors import make_executor
 
@@ -93,8 +93,9 @@ class Service:
         self.executor.start()
         with self.sessions() as session:
             runs.sync_sources(session, self.config.sources)
-            # crawls the last service left running
-            runs.close_abandoned_runs(session, *[source.id for source in self.config.sources])
+            # crawls the last service left running; not those a live worker holds a lease for
+            live = run_lock.leased_now(session)
+            runs.close_abandoned_runs(session, *[s.id for s in self.config.sources if s.id not in live])
         if self.web is not None:  # first: a busy port stops the service before any crawl starts
             self.web.start()
         jobs.set_crawl_handler(self.crawl)

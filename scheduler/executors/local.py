@@ -40,6 +40,7 @@ from crawler.storage import db, runs
 from crawler.storage.models import CrawlRun
 from crawler.storage.runs import now_utc
 from crawler.storage.service_models import ActiveRun
+from scheduler import run_lock
 from scheduler.child import ChildResult, crash_message, failure_message, record_child_failure
 from scheduler.executors import OnFinished, RunState
 from scheduler.run_lock import insert_statement
@@ -249,8 +250,28 @@ class LocalExecutor:
                 log.exception("after batch %d: health and alerts failed", batch.number)
 
     def _crawl(self, batch: _Batch) -> tuple[str, str] | None:
+        """Take the batch's run leases (one run per source, whatever else crawls from this database),
+        crawl the sources it got, and give the leases back."""
+        holder, duration = run_lock.holder_name(), run_lock.lease_time(self.config.service)
+        with self.sessions() as session:
+            ids = []
+            for source_id in batch.source_ids:
+                lease = run_lock.take(session, source_id, holder, duration)
+                if lease.taken:
+                    ids.append(source_id)
+                else:
+                    log.info("%s: already being crawled by %s; this run is skipped", source_id, lease.holder)
+        if not ids:
+            return None
+        try:
+            return self._crawl_leased(batch, ids)
+        finally:
+            with self.sessions() as session:
+                for source_id in ids:
+                    run_lock.release(session, source_id, holder)
+
+    def _crawl_leased(self, batch: _Batch, ids: list[str]) -> tuple[str, str] | None:
         """Run the batch process to its end or the time limit; record what it could not record itself."""
-        ids = batch.source_ids
         config = self.config
         with self.sessions() as session:
             before = _last_run_ids(session, ids)
